@@ -1,0 +1,89 @@
+#include "app/application.h"
+
+#include <filesystem>
+
+#include "core/json_writer.h"
+#include "core/logging.h"
+#include "monitor/process_metrics.h"
+
+namespace closedloop {
+
+namespace http = boost::beast::http;
+
+Application::Application(const Config& config, const Clock& clock)
+    : config_(config), clock_(clock) {}
+
+Application::~Application() {
+  if (server_ && !shutting_down_) Shutdown();
+}
+
+StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
+                                                           const Clock& clock) {
+  std::unique_ptr<Application> app(new Application(config, clock));
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Unavailable("cannot create data dir '" + config.data_dir + "': " + ec.message());
+
+  RegisterProcessMetrics(app->metrics_, clock);
+  app->models_ = std::make_unique<ModelRepository>(config.ModelRepositoryPath());
+  auto states = app->models_->LoadAll();
+  if (!states.ok()) return states.status();
+  auto* loaded = app->metrics_.AddGauge("closedloop_model_versions",
+                                        "Model versions by load state.", {"state"});
+  size_t ready = app->models_->ReadyCount();
+  loaded->Labels({"ready"}).Set(static_cast<double>(ready));
+  loaded->Labels({"failed"}).Set(static_cast<double>(states->size() - ready));
+
+  ASSIGN_OR_RETURN(app->log_, PredictionLog::Open(config.prediction_log, config.PredictionLogPath(),
+                                                  app->metrics_));
+  app->predict_api_ = std::make_unique<PredictApi>(config.serving, config.prediction_log,
+                                                   *app->models_, *app->log_, app->metrics_, clock);
+  app->predict_api_->Register(app->router_);
+  app->RegisterSystemRoutes();
+  app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
+  return app;
+}
+
+Status Application::Start() { return server_->Start(); }
+
+bool Application::ready() const {
+  return !shutting_down_.load() && models_->ReadyCount() > 0 && log_->running();
+}
+
+std::string Application::NotReadyReason() const {
+  if (shutting_down_.load()) return "shutting down";
+  if (models_->ReadyCount() == 0) return "no model is loaded";
+  if (!log_->running()) return "the prediction log writer is not running";
+  return "";
+}
+
+void Application::RegisterSystemRoutes() {
+  router_.Add(http::verb::get, "/v2/health/live",
+              [](RequestContext& c) { c.Json(200, R"({"live":true})"); });
+  router_.Add(http::verb::get, "/v2/health/ready", [this](RequestContext& c) {
+    if (ready()) return c.Json(200, R"({"ready":true})");
+    JsonWriter w;
+    w.BeginObject().Key("ready").Bool(false).Key("reason").String(NotReadyReason()).EndObject();
+    c.Json(503, std::move(w).Take());
+  });
+  router_.Add(http::verb::get, "/metrics", [this](RequestContext& c) {
+    c.status = 200;
+    c.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    c.body = metrics_.Render();
+  });
+}
+
+void Application::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  LogInfo("shutting down: draining in-flight requests")
+      .Kv("in_flight", server_->InFlight())
+      .Kv("drain_timeout_ms", config_.server.drain_timeout_ms);
+  int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
+  if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
+  log_->Stop();
+  LogInfo("shutdown complete")
+      .Kv("predictions_logged", log_->written())
+      .Kv("predictions_dropped", log_->dropped());
+}
+
+}  // namespace closedloop

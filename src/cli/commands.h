@@ -1,0 +1,13 @@
+// Subcommands of the closedloop binary. Each Add*Command registers its options
+// on the CLI11 app and a callback that runs it; the callback stores the process
+// exit code in `exit_code`. No logic here that tests cannot reach through the binary.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace closedloop {
+
+void AddUpCommand(CLI::App& app, int& exit_code);
+void AddTrainCommand(CLI::App& app, int& exit_code);
+
+}  // namespace closedloop

@@ -1,0 +1,36 @@
+#include "core/clock.h"
+
+namespace closedloop {
+
+int64_t Clock::NowUnixMillis() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch()).count();
+}
+
+std::chrono::system_clock::time_point SystemClock::Now() const {
+  return std::chrono::system_clock::now();
+}
+
+std::chrono::steady_clock::time_point SystemClock::MonotonicNow() const {
+  return std::chrono::steady_clock::now();
+}
+
+const Clock& SystemClock::Get() {
+  static const SystemClock clock;
+  return clock;
+}
+
+FakeClock::FakeClock(int64_t start_unix_millis) : nanos_(start_unix_millis * 1'000'000) {}
+
+std::chrono::system_clock::time_point FakeClock::Now() const {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(nanos_.load())));
+}
+
+std::chrono::steady_clock::time_point FakeClock::MonotonicNow() const {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(nanos_.load()));
+}
+
+void FakeClock::Advance(std::chrono::nanoseconds d) { nanos_.fetch_add(d.count()); }
+
+}  // namespace closedloop

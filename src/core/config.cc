@@ -1,0 +1,145 @@
+#include "core/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace closedloop {
+namespace {
+
+Status CheckKeys(const toml::table& table, std::string_view section,
+                 const std::set<std::string_view>& allowed) {
+  for (const auto& [key, value] : table) {
+    if (!allowed.count(key.str())) {
+      return InvalidArgument("unknown key '" + std::string(section) + (section.empty() ? "" : ".") +
+                             std::string(key.str()) + "'");
+    }
+  }
+  return OkStatus();
+}
+
+template <typename T>
+Status Read(const toml::table& table, std::string_view section, std::string_view key, T& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return OkStatus();
+  auto where = std::string(section) + "." + std::string(key);
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!node->is_boolean()) return InvalidArgument("'" + where + "' must be a boolean");
+    out = node->value<bool>().value();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!node->is_string()) return InvalidArgument("'" + where + "' must be a string");
+    out = node->value<std::string>().value();
+  } else {
+    if (!node->is_integer()) return InvalidArgument("'" + where + "' must be an integer");
+    int64_t v = node->value<int64_t>().value();
+    if (v < 0) return InvalidArgument("'" + where + "' must not be negative");
+    out = static_cast<T>(v);
+  }
+  return OkStatus();
+}
+
+const toml::table* Section(const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  return n ? n->as_table() : nullptr;
+}
+
+}  // namespace
+
+std::string Config::ModelRepositoryPath() const {
+  return serving.model_repository.empty() ? data_dir + "/models" : serving.model_repository;
+}
+
+std::string Config::PredictionLogPath() const {
+  return prediction_log.path.empty() ? data_dir + "/predictions.db" : prediction_log.path;
+}
+
+Status ParseListenAddress(std::string_view listen, ServerConfig& config) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgument("listen address '" + std::string(listen) + "' must be HOST:PORT");
+  }
+  std::string_view port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return InvalidArgument("listen port '" + std::string(port_text) + "' must be 0-65535");
+  }
+  config.host = std::string(listen.substr(0, colon));
+  config.port = static_cast<uint16_t>(port);
+  return OkStatus();
+}
+
+StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
+    return InvalidArgument(msg.str());
+  }
+  Config c;
+  RETURN_IF_ERROR(
+      CheckKeys(root, "", {"data_dir", "server", "serving", "prediction_log", "logging"}));
+  RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
+  if (const auto* s = Section(root, "server")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "server",
+                              {"listen", "workers", "body_limit_bytes", "header_timeout_ms",
+                               "body_timeout_ms", "drain_timeout_ms"}));
+    std::string listen;
+    RETURN_IF_ERROR(Read(*s, "server", "listen", listen));
+    if (!listen.empty()) RETURN_IF_ERROR(ParseListenAddress(listen, c.server));
+    RETURN_IF_ERROR(Read(*s, "server", "workers", c.server.workers));
+    RETURN_IF_ERROR(Read(*s, "server", "body_limit_bytes", c.server.body_limit_bytes));
+    RETURN_IF_ERROR(Read(*s, "server", "header_timeout_ms", c.server.header_timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "server", "body_timeout_ms", c.server.body_timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "server", "drain_timeout_ms", c.server.drain_timeout_ms));
+  }
+  if (const auto* s = Section(root, "serving")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "serving", {"model_repository", "max_text_bytes"}));
+    RETURN_IF_ERROR(Read(*s, "serving", "model_repository", c.serving.model_repository));
+    RETURN_IF_ERROR(Read(*s, "serving", "max_text_bytes", c.serving.max_text_bytes));
+  }
+  if (const auto* s = Section(root, "prediction_log")) {
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "prediction_log",
+                  {"path", "store_inputs", "queue_capacity", "max_batch", "flush_interval_ms"}));
+    auto& p = c.prediction_log;
+    RETURN_IF_ERROR(Read(*s, "prediction_log", "path", p.path));
+    RETURN_IF_ERROR(Read(*s, "prediction_log", "store_inputs", p.store_inputs));
+    RETURN_IF_ERROR(Read(*s, "prediction_log", "queue_capacity", p.queue_capacity));
+    RETURN_IF_ERROR(Read(*s, "prediction_log", "max_batch", p.max_batch));
+    RETURN_IF_ERROR(Read(*s, "prediction_log", "flush_interval_ms", p.flush_interval_ms));
+    if (p.queue_capacity == 0)
+      return InvalidArgument("'prediction_log.queue_capacity' must be > 0");
+    if (p.max_batch == 0) return InvalidArgument("'prediction_log.max_batch' must be > 0");
+  }
+  if (const auto* s = Section(root, "logging")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));
+    RETURN_IF_ERROR(Read(*s, "logging", "level", c.logging.level));
+    std::string format;
+    RETURN_IF_ERROR(Read(*s, "logging", "format", format));
+    if (format == "json") {
+      c.logging.format = LogFormat::kJson;
+    } else if (!format.empty() && format != "logfmt") {
+      return InvalidArgument("'logging.format' must be \"logfmt\" or \"json\"");
+    }
+  }
+  if (c.server.body_limit_bytes == 0)
+    return InvalidArgument("'server.body_limit_bytes' must be > 0");
+  return c;
+}
+
+StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("config file '" + path + "' cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+}  // namespace closedloop

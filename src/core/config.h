@@ -1,0 +1,66 @@
+// Server configuration: defaults, then a TOML file, then command-line flags
+// (applied by the CLI on top of the loaded struct). Unknown keys in the file are
+// errors, so a typo never silently falls back to a default.
+//
+//   [server]          listen, workers, body_limit_bytes, header_timeout_ms,
+//                     body_timeout_ms, drain_timeout_ms
+//   [serving]         model_repository, max_text_bytes
+//   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
+//   [logging]         level, format ("logfmt" | "json")
+//   data_dir          top-level key
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/logging.h"
+#include "core/status.h"
+
+namespace closedloop {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4000;  // 0: pick a free port (printed in the ready line)
+  int workers = 0;       // io threads, one io_context each; 0 = number of cores
+  size_t body_limit_bytes = 1 << 20;
+  // A request's complete header must arrive within this time after the previous
+  // response (or the connect): closes idle keep-alive and slow-trickle clients.
+  int header_timeout_ms = 15000;
+  int body_timeout_ms = 30000;   // the body must arrive within this after the header
+  int drain_timeout_ms = 10000;  // on SIGTERM: how long in-flight requests may finish
+};
+
+struct ServingConfig {
+  std::string model_repository;  // empty: <data_dir>/models
+  size_t max_text_bytes = 10000;
+};
+
+struct PredictionLogConfig {
+  std::string path;  // empty: <data_dir>/predictions.db
+  bool store_inputs = true;
+  size_t queue_capacity = 65536;  // records waiting for the writer; beyond it they are dropped
+  size_t max_batch = 4096;        // records per group-commit transaction
+  int flush_interval_ms = 5;      // how often the writer wakes when idle
+};
+
+struct Config {
+  std::string data_dir = "./closedloop-data";
+  ServerConfig server;
+  ServingConfig serving;
+  PredictionLogConfig prediction_log;
+  LogOptions logging;
+
+  std::string ModelRepositoryPath() const;
+  std::string PredictionLogPath() const;
+};
+
+// Reads a TOML file over the defaults. Errors name the file, the key and the problem.
+StatusOr<Config> LoadConfigFile(const std::string& path);
+StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
+
+// Parses "HOST:PORT" (port 0 allowed) into config.host / config.port.
+Status ParseListenAddress(std::string_view listen, ServerConfig& config);
+
+}  // namespace closedloop

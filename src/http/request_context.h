@@ -1,0 +1,48 @@
+// RequestContext: what a route handler sees (the parsed request, path parameters,
+// the request id) and fills in (status, body, headers, metric labels).
+//
+// Ownership: the context and the request it references live for the duration of
+// one handler call on one io thread; handlers must not keep pointers into it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http.hpp>
+
+#include "core/status.h"
+
+namespace closedloop {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+struct RequestContext {
+  RequestContext(const HttpRequest& req, std::string_view id) : request(req), request_id(id) {}
+
+  const HttpRequest& request;
+  std::string_view request_id;
+  std::vector<std::pair<std::string, std::string>> path_params;
+
+  // Output.
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Labels for closedloop_requests_total; empty when the route has no model.
+  std::string model_label;
+  std::string version_label;
+
+  std::string_view Param(std::string_view name) const;
+  void Json(unsigned http_status, std::string json_body);
+  // {"error": "<message>"} with the HTTP status that the Status code maps to.
+  void Error(const Status& status);
+};
+
+// The one place where a StatusCode becomes an HTTP status.
+unsigned HttpStatusFor(StatusCode code);
+// {"error": "<message>"}
+std::string ErrorBody(std::string_view message);
+
+}  // namespace closedloop

@@ -1,0 +1,238 @@
+#include "http/server.h"
+
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/logging.h"
+#include "http/session.h"
+
+namespace closedloop {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool IsJsonMediaType(std::string_view ct) {
+  std::string_view media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (boost::beast::iequals(media, "application/json")) return true;
+  return media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), "+json");
+}
+
+bool HasBody(http::verb v) {
+  return v == http::verb::post || v == http::verb::put || v == http::verb::patch;
+}
+
+}  // namespace
+
+ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegistry& m,
+                           const Clock& clk)
+    : config(c), router(r), clock(clk), ids(clk) {
+  requests_total = m.AddCounter("closedloop_requests_total",
+                                "HTTP requests by route, method, model, version and status code.",
+                                {"route", "method", "model", "version", "code"});
+  request_seconds =
+      m.AddHistogram("closedloop_request_duration_seconds",
+                     "Time from a request's complete arrival to its response.", {"route"});
+  in_flight_gauge = &m.AddGauge("closedloop_http_requests_in_flight",
+                                "Requests received and not yet answered.", {})
+                         ->Labels({});
+  connections_total =
+      &m.AddCounter("closedloop_http_connections_total", "Accepted TCP connections.", {})
+           ->Labels({});
+  connections_open =
+      &m.AddGauge("closedloop_http_connections_open", "Open TCP connections.", {})->Labels({});
+  connection_errors = &m.AddCounter("closedloop_http_connection_errors_total",
+                                    "Connections closed by timeout, parse error or reset.", {})
+                           ->Labels({});
+}
+
+void ServerShared::ErrorResponse(unsigned status, std::string_view message, unsigned version,
+                                 HttpResponse& res) {
+  std::string id = ids.Next();
+  res.version(version);
+  res.result(status);
+  res.set(http::field::server, "closedloop");
+  res.set(http::field::content_type, "application/json");
+  res.set("X-Request-Id", id);
+  res.body() = ErrorBody(message);
+  res.prepare_payload();
+  requests_total->Labels({"protocol", "", "", "", std::to_string(status)}).Inc();
+  LogDebug("protocol error")
+      .Kv("request_id", id)
+      .Kv("status", static_cast<int64_t>(status))
+      .Kv("error", message);
+}
+
+void ServerShared::Dispatch(HttpRequest& req, HttpResponse& res) {
+  auto start = clock.MonotonicNow();
+  std::string request_id = ids.Next();
+  RequestContext ctx(req, request_id);
+  Router::Match match = router.Find(req.method(), req.target(), ctx);
+  if (match.handler != nullptr) {
+    auto content_type = req[http::field::content_type];
+    if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
+      ctx.Error(UnsupportedMedia("Content-Type '" + std::string(content_type) +
+                                 "' is not supported; send application/json"));
+    } else {
+      try {
+        (*match.handler)(ctx);
+      } catch (const std::exception& e) {  // safety net: handlers report errors as Status
+        LogError("handler threw").Kv("request_id", request_id).Kv("error", e.what());
+        ctx.Error(Internal("internal error while handling the request"));
+      }
+    }
+  } else if (match.status == 405) {
+    ctx.Json(405, ErrorBody("method " + std::string(req.method_string()) + " is not allowed on " +
+                            std::string(match.route) + "; allowed: " + match.allow));
+    ctx.headers.emplace_back("Allow", match.allow);
+  } else {
+    std::string_view target = req.target();
+    ctx.Json(404, ErrorBody("no route for " + std::string(req.method_string()) + " " +
+                            std::string(target.substr(0, target.find('?')))));
+  }
+
+  res.version(req.version());
+  res.result(ctx.status);
+  res.set(http::field::server, "closedloop");
+  res.set(http::field::content_type, ctx.content_type);
+  res.set("X-Request-Id", request_id);
+  for (auto& [k, v] : ctx.headers) res.set(k, v);
+  res.body() = std::move(ctx.body);
+  res.keep_alive(req.keep_alive() && !draining.load(std::memory_order_relaxed));
+  res.prepare_payload();
+
+  double seconds = std::chrono::duration<double>(clock.MonotonicNow() - start).count();
+  std::string code = std::to_string(ctx.status);
+  requests_total
+      ->Labels({match.route, req.method_string(), ctx.model_label, ctx.version_label, code})
+      .Inc();
+  request_seconds->Labels({match.route}).Observe(seconds);
+  LogDebug("request")
+      .Kv("request_id", request_id)
+      .Kv("method", std::string(req.method_string()))
+      .Kv("route", std::string(match.route))
+      .Kv("status", static_cast<int64_t>(ctx.status))
+      .Kv("latency_ms", seconds * 1000);
+}
+
+// One worker thread: its io_context and its acceptor (SO_REUSEPORT on a shared port).
+class Worker {
+ public:
+  explicit Worker(ServerShared& shared) : shared_(shared), acceptor_(ioc_), retry_(ioc_) {}
+
+  Status Bind(const tcp::endpoint& endpoint) {
+    boost::system::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+      acceptor_.set_option(reuse_port(true), ec);
+    }
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(4096, ec);
+    if (ec) {
+      return Unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
+                         std::to_string(endpoint.port()) + ": " + ec.message());
+    }
+    return OkStatus();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void Accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+        LogWarn("accept failed: out of file descriptors; retrying").Kv("error", ec.message());
+        retry_.expires_after(std::chrono::milliseconds(50));
+        retry_.async_wait([this](boost::system::error_code) { Accept(); });
+        return;
+      }
+      if (!ec) {
+        boost::system::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);
+        std::make_shared<HttpSession>(std::move(socket), shared_)->Start();
+      }
+      Accept();
+    });
+  }
+
+  void Run() { ioc_.run(); }
+  void CloseAcceptor() {
+    asio::post(ioc_, [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+      retry_.cancel();
+    });
+  }
+  void Stop() { ioc_.stop(); }
+
+ private:
+  ServerShared& shared_;
+  asio::io_context ioc_{1};  // one thread per io_context: no internal locking needed
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+};
+
+HttpServer::HttpServer(const ServerConfig& config, const Router& router, MetricsRegistry& metrics,
+                       const Clock& clock)
+    : shared_(std::make_unique<ServerShared>(config, router, metrics, clock)) {}
+
+HttpServer::~HttpServer() {
+  if (!stopped_ && !threads_.empty()) Shutdown(std::chrono::milliseconds(0));
+  workers_.clear();  // destroys io_contexts (and remaining sessions) before shared_
+}
+
+int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
+
+Status HttpServer::Start() {
+  // Many concurrent connections need descriptors: raise the soft limit to the hard one.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(shared_->config.host, ec);
+  if (ec) return InvalidArgument("listen host '" + shared_->config.host + "' is not an IP address");
+  int n = shared_->config.workers > 0 ? shared_->config.workers
+                                      : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  uint16_t port = shared_->config.port;
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>(*shared_);
+    RETURN_IF_ERROR(w->Bind(tcp::endpoint(address, port)));
+    port = w->port();  // with port 0, the others join the port the first one got
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+  for (auto& w : workers_) {
+    w->Accept();
+    threads_.emplace_back([worker = w.get()] { worker->Run(); });
+  }
+  return OkStatus();
+}
+
+int64_t HttpServer::Shutdown(std::chrono::milliseconds drain_deadline) {
+  if (stopped_) return 0;
+  stopped_ = true;
+  shared_->draining = true;
+  for (auto& w : workers_) w->CloseAcceptor();
+  auto deadline = std::chrono::steady_clock::now() + drain_deadline;
+  while (shared_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  int64_t left = shared_->in_flight.load();
+  for (auto& w : workers_) w->Stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  return left;
+}
+
+}  // namespace closedloop

@@ -1,0 +1,146 @@
+#include "http/session.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "core/logging.h"
+
+namespace closedloop {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr size_t kHeaderLimitBytes = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_version).category();
+}
+
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared)
+    : stream_(std::move(socket)), shared_(shared) {
+  shared_.connections_total->Inc();
+  shared_.connections_open->Add(1);
+}
+
+HttpSession::~HttpSession() {
+  if (counted_in_flight_) {
+    shared_.in_flight.fetch_sub(1);
+    shared_.in_flight_gauge->Add(-1);
+  }
+  shared_.connections_open->Add(-1);
+}
+
+void HttpSession::ReadHeader() {
+  parser_.emplace();
+  parser_->header_limit(kHeaderLimitBytes);
+  parser_->body_limit(shared_.config.body_limit_bytes);
+  stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+}
+
+void HttpSession::OnHeader(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted) {
+    return Close();
+  }
+  if (ec == beast::error::timeout) {
+    shared_.connection_errors->Inc();
+    return Close();  // idle keep-alive or a client trickling its header
+  }
+  if (ec == http::error::body_limit) {
+    return FailRequest(413, "request body exceeds the limit of " +
+                                std::to_string(shared_.config.body_limit_bytes) + " bytes");
+  }
+  if (ec == http::error::header_limit) {
+    return FailRequest(
+        431, "request header exceeds the limit of " + std::to_string(kHeaderLimitBytes) + " bytes");
+  }
+  if (ec) {
+    shared_.connection_errors->Inc();
+    if (IsHttpParseError(ec)) return FailRequest(400, "malformed HTTP request: " + ec.message());
+    return Close();
+  }
+  counted_in_flight_ = true;
+  shared_.in_flight.fetch_add(1);
+  shared_.in_flight_gauge->Add(1);
+
+  if (parser_->is_done()) return Handle();
+  const auto& req = parser_->get();
+  if (beast::iequals(req[http::field::expect], "100-continue")) {
+    boost::asio::async_write(stream_, boost::asio::buffer(kContinue.data(), kContinue.size()),
+                             [self = shared_from_this()](beast::error_code wec, size_t) {
+                               if (wec) return self->Close();
+                               self->ReadBody();
+                             });
+    return;
+  }
+  ReadBody();
+}
+
+void HttpSession::ReadBody() {
+  stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+}
+
+void HttpSession::OnBody(beast::error_code ec) {
+  if (ec == http::error::body_limit) {
+    return FailRequest(413, "request body exceeds the limit of " +
+                                std::to_string(shared_.config.body_limit_bytes) + " bytes");
+  }
+  if (ec) {
+    shared_.connection_errors->Inc();
+    if (IsHttpParseError(ec)) return FailRequest(400, "malformed HTTP request: " + ec.message());
+    return Close();  // timeout, reset, or the client went away mid-body
+  }
+  Handle();
+}
+
+void HttpSession::Handle() {
+  HttpRequest req = parser_->release();
+  response_ = {};
+  shared_.Dispatch(req, response_);
+  WriteResponse();
+}
+
+void HttpSession::WriteResponse() {
+  bool keep_alive = response_.keep_alive();
+  // A client that does not read its response is cut off like one that does not send.
+  stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  http::async_write(stream_, response_,
+                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                      self->OnWrite(ec, keep_alive);
+                    });
+}
+
+void HttpSession::OnWrite(beast::error_code ec, bool keep_alive) {
+  if (counted_in_flight_) {
+    counted_in_flight_ = false;
+    shared_.in_flight.fetch_sub(1);
+    shared_.in_flight_gauge->Add(-1);
+  }
+  if (ec || !keep_alive) return Close();
+  ReadHeader();  // pipelined bytes already in buffer_ are parsed next, in order
+}
+
+void HttpSession::FailRequest(unsigned status, std::string_view message) {
+  unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  response_ = {};
+  shared_.ErrorResponse(status, message, version, response_);
+  response_.keep_alive(false);  // the stream position is unknown now: never reuse it
+  WriteResponse();
+}
+
+void HttpSession::Close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+}  // namespace closedloop

@@ -1,0 +1,75 @@
+// Internal to the http component: the state shared by all connections of a
+// server, and one connection's session. Not part of the public interface.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/ulid.h"
+#include "http/router.h"
+#include "monitor/metrics.h"
+
+namespace closedloop {
+
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Shared by all sessions of one server; outlives them (the server destroys its
+// io_contexts, and with them every session, before this).
+struct ServerShared {
+  ServerShared(const ServerConfig& c, const Router& r, MetricsRegistry& m, const Clock& clk);
+
+  // Runs the route for `req` and fills `res` (status, headers, body, keep-alive).
+  void Dispatch(HttpRequest& req, HttpResponse& res);
+  // A JSON error response for a request that could not be parsed or routed.
+  void ErrorResponse(unsigned status, std::string_view message, unsigned version,
+                     HttpResponse& res);
+
+  const ServerConfig config;
+  const Router& router;
+  const Clock& clock;
+  UlidGenerator ids;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> in_flight{0};
+
+  Family<Counter>* requests_total;
+  Family<Histogram>* request_seconds;
+  Gauge* in_flight_gauge;
+  Counter* connections_total;
+  Gauge* connections_open;
+  Counter* connection_errors;  // timeouts, parse errors, resets
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared);
+  ~HttpSession();
+  void Start() { ReadHeader(); }
+
+ private:
+  void ReadHeader();
+  void OnHeader(boost::beast::error_code ec);
+  void ReadBody();
+  void OnBody(boost::beast::error_code ec);
+  void Handle();
+  void WriteResponse();
+  void OnWrite(boost::beast::error_code ec, bool keep_alive);
+  // Answers a protocol-level error and closes the connection after the write.
+  void FailRequest(unsigned status, std::string_view message);
+  void Close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  ServerShared& shared_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  HttpResponse response_;
+  bool counted_in_flight_ = false;
+};
+
+}  // namespace closedloop

@@ -1,0 +1,42 @@
+// Backend: one loaded model version that can answer predictions. The fastText
+// backend implements text classification now; the XGBoost and ONNX backends
+// (tabular features, tensors) implement the same interface.
+//
+// Thread safety: a Backend is immutable after Load; every method is called
+// concurrently from all io threads without locking.
+// Ownership: owned by its ModelVersion (shared_ptr<const>), which in-flight
+// requests keep alive across a swap.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace closedloop {
+
+struct ScoredLabel {
+  int32_t index;  // into Backend::labels()
+  float p;        // probability in [0, 1]
+};
+
+// Labels in descending probability, at most k of them.
+using LabelScores = std::vector<ScoredLabel>;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view flavor() const = 0;
+  // Label names, without any library prefix (no "__label__").
+  virtual const std::vector<std::string>& labels() const = 0;
+
+  // Text classification: the k most likely labels. Default: the flavor takes no text.
+  virtual StatusOr<LabelScores> PredictText(std::string_view text, int k) const;
+  // A fixed-size embedding of the text (fastText's sentence vector), for
+  // clustering and drift. Default: unsupported by the flavor.
+  virtual StatusOr<std::vector<float>> SentenceVector(std::string_view text) const;
+};
+
+}  // namespace closedloop

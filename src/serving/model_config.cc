@@ -1,0 +1,108 @@
+#include "serving/model_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace closedloop {
+namespace {
+
+Status ReadInt(const toml::table& t, std::string_view key, int64_t min, int64_t max, int64_t& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  if (!n->is_integer()) return InvalidArgument("'" + std::string(key) + "' must be an integer");
+  int64_t v = n->value<int64_t>().value();
+  if (v < min || v > max) {
+    return InvalidArgument("'" + std::string(key) + "' must be between " + std::to_string(min) +
+                           " and " + std::to_string(max));
+  }
+  out = v;
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream m;
+    m << source << ":" << e.source().begin.line << ": " << e.description();
+    return InvalidArgument(m.str());
+  }
+  static const std::set<std::string_view> kKeys = {"flavor", "top_k", "labels", "max_text_bytes",
+                                                   "batching"};
+  for (const auto& [k, v] : root) {
+    if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
+  }
+  ModelConfig c;
+  auto flavor = root["flavor"].value<std::string>();
+  if (!flavor) return InvalidArgument("'flavor' is required (e.g. flavor = \"fasttext\")");
+  c.flavor = *flavor;
+  int64_t v = c.top_k;
+  RETURN_IF_ERROR(ReadInt(root, "top_k", 1, 1000, v));
+  c.top_k = static_cast<int>(v);
+  RETURN_IF_ERROR(ReadInt(root, "max_text_bytes", 1, 100'000'000, c.max_text_bytes));
+  if (const toml::node* n = root.get("labels")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return InvalidArgument("'labels' must be an array of strings");
+    for (const auto& e : *arr) {
+      auto s = e.value<std::string>();
+      if (!s) return InvalidArgument("'labels' must be an array of strings");
+      c.labels.push_back(*s);
+    }
+  }
+  if (const toml::node* n = root.get("batching")) {
+    const toml::table* b = n->as_table();
+    if (b == nullptr) return InvalidArgument("'batching' must be a table");
+    for (const auto& [k, val] : *b) {
+      if (k.str() != "max_batch_size" && k.str() != "max_queue_delay_us" &&
+          k.str() != "max_queue_size") {
+        return InvalidArgument("unknown key 'batching." + std::string(k.str()) + "'");
+      }
+    }
+    int64_t x = c.batching.max_batch_size;
+    RETURN_IF_ERROR(ReadInt(*b, "max_batch_size", 1, 65536, x));
+    c.batching.max_batch_size = static_cast<int>(x);
+    x = c.batching.max_queue_delay_us;
+    RETURN_IF_ERROR(ReadInt(*b, "max_queue_delay_us", 0, 10'000'000, x));
+    c.batching.max_queue_delay_us = static_cast<int>(x);
+    x = c.batching.max_queue_size;
+    RETURN_IF_ERROR(ReadInt(*b, "max_queue_size", 1, 10'000'000, x));
+    c.batching.max_queue_size = static_cast<int>(x);
+  }
+  return c;
+}
+
+StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("'" + path + "' cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseModelConfig(ss.str(), path);
+}
+
+std::string RenderModelConfig(const ModelConfig& c) {
+  toml::table root;
+  root.insert("flavor", c.flavor);
+  root.insert("top_k", c.top_k);
+  if (c.max_text_bytes > 0) root.insert("max_text_bytes", c.max_text_bytes);
+  if (!c.labels.empty()) {
+    toml::array labels;
+    for (const auto& l : c.labels) labels.push_back(l);
+    root.insert("labels", std::move(labels));
+  }
+  toml::table batching;
+  batching.insert("max_batch_size", c.batching.max_batch_size);
+  batching.insert("max_queue_delay_us", c.batching.max_queue_delay_us);
+  batching.insert("max_queue_size", c.batching.max_queue_size);
+  root.insert("batching", std::move(batching));
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
+}  // namespace closedloop

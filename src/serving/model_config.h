@@ -1,0 +1,41 @@
+// ModelConfig: the config.toml beside a model file in models/<name>/<version>/.
+//
+//   flavor = "fasttext"              # required: fasttext (xgboost, onnx later)
+//   top_k = 5                        # default number of labels returned
+//   labels = ["card_arrival", ...]   # optional; when given, must equal the model's labels
+//   max_text_bytes = 10000           # optional per-model limit on 'text'
+//   [batching]                       # dynamic batching knobs (used by the batcher)
+//   max_batch_size = 32
+//   max_queue_delay_us = 500
+//   max_queue_size = 1024
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace closedloop {
+
+struct BatchingConfig {
+  int max_batch_size = 1;  // 1: no batching
+  int max_queue_delay_us = 0;
+  int max_queue_size = 1024;
+};
+
+struct ModelConfig {
+  std::string flavor;
+  int top_k = 5;
+  std::vector<std::string> labels;
+  int64_t max_text_bytes = 0;  // 0: the server's serving.max_text_bytes
+  BatchingConfig batching;
+};
+
+StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_view source_name);
+StatusOr<ModelConfig> LoadModelConfig(const std::string& path);
+// Writes a config.toml that ParseModelConfig reads back unchanged.
+std::string RenderModelConfig(const ModelConfig& config);
+
+}  // namespace closedloop

@@ -1,0 +1,144 @@
+#include "serving/predict_api.h"
+
+#include "core/json_writer.h"
+#include "core/sha256.h"
+#include "serving/predict_request.h"
+
+namespace closedloop {
+
+namespace http = boost::beast::http;
+
+PredictApi::PredictApi(const ServingConfig& serving, const PredictionLogConfig& log_config,
+                       ModelRepository& models, PredictionLog& log, MetricsRegistry& metrics,
+                       const Clock& clock)
+    : serving_(serving),
+      store_inputs_(log_config.store_inputs),
+      models_(models),
+      log_(log),
+      clock_(clock) {
+  compute_seconds_ =
+      metrics.AddHistogram("closedloop_model_compute_seconds",
+                           "Time a backend spent computing one prediction.", {"model", "version"});
+}
+
+void PredictApi::Register(Router& router) {
+  router.Add(http::verb::post, "/v1/predict", [this](RequestContext& c) { Predict(c); });
+  router.Add(http::verb::get, "/v1/predictions/{request_id}",
+             [this](RequestContext& c) { GetPrediction(c); });
+  router.Add(http::verb::get, "/v1/models", [this](RequestContext& c) { ListModels(c); });
+}
+
+void PredictApi::Predict(RequestContext& ctx) {
+  auto start = clock_.MonotonicNow();
+  auto parsed = ParsePredictRequest(ctx.request.body(), serving_.max_text_bytes);
+  if (!parsed.ok()) return ctx.Error(parsed.status());
+  PredictRequest& req = *parsed;
+  auto resolved = models_.Resolve(req.model, req.version);
+  if (!resolved.ok()) return ctx.Error(resolved.status());
+  std::shared_ptr<const ModelVersion> mv = std::move(resolved).value();
+  ctx.model_label = mv->name;
+  ctx.version_label = mv->version_label;
+  if (mv->config.max_text_bytes > 0 &&
+      req.text.size() > static_cast<size_t>(mv->config.max_text_bytes)) {
+    return ctx.Error(InvalidArgument("field 'text' is " + std::to_string(req.text.size()) +
+                                     " bytes; model '" + mv->name + "' accepts at most " +
+                                     std::to_string(mv->config.max_text_bytes)));
+  }
+
+  auto compute_start = clock_.MonotonicNow();
+  auto scores = mv->backend->PredictText(req.text, req.top_k > 0 ? req.top_k : mv->config.top_k);
+  auto end = clock_.MonotonicNow();
+  if (!scores.ok()) return ctx.Error(scores.status());
+  compute_seconds_->Labels({mv->name, mv->version_label})
+      .Observe(std::chrono::duration<double>(end - compute_start).count());
+
+  const auto& labels = mv->backend->labels();
+  JsonWriter top;
+  top.BeginArray();
+  for (const ScoredLabel& s : *scores) {
+    top.BeginObject().Key("label").String(labels[s.index]).Key("p").Double(s.p).EndObject();
+  }
+  top.EndArray();
+
+  PredictionRecord rec;
+  rec.request_id = std::string(ctx.request_id);
+  rec.ts_ms = clock_.NowUnixMillis();
+  rec.model = mv->name;
+  rec.version = mv->version_label;
+  rec.input_sha256 = Sha256Hex(req.text);
+  rec.label = labels[scores->front().index];
+  rec.confidence = scores->front().p;
+  rec.latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+
+  JsonWriter w;
+  w.BeginObject()
+      .Key("request_id")
+      .String(rec.request_id)
+      .Key("model")
+      .String(rec.model)
+      .Key("version")
+      .String(rec.version)
+      .Key("label")
+      .String(rec.label)
+      .Key("confidence")
+      .Double(rec.confidence)
+      .Key("top_k")
+      .Raw(top.str())
+      .Key("latency_ms")
+      .Double(rec.latency_ms)
+      .EndObject();
+  ctx.Json(200, std::move(w).Take());
+
+  rec.top_k_json = std::move(top).Take();
+  if (store_inputs_) rec.input_text = std::move(req.text);
+  log_.Append(rec);  // never blocks; a drop is counted and logged by the log
+}
+
+void PredictApi::GetPrediction(RequestContext& ctx) {
+  std::string id(ctx.Param("request_id"));
+  auto rec = log_.Get(id);
+  if (!rec.ok()) return ctx.Error(rec.status());
+  JsonWriter w;
+  w.BeginObject()
+      .Key("request_id")
+      .String(rec->request_id)
+      .Key("ts_ms")
+      .Int(rec->ts_ms)
+      .Key("model")
+      .String(rec->model)
+      .Key("version")
+      .String(rec->version)
+      .Key("input_sha256")
+      .String(rec->input_sha256)
+      .Key("input_text");
+  if (rec->input_text) {
+    w.String(*rec->input_text);
+  } else {
+    w.Null();
+  }
+  w.Key("label")
+      .String(rec->label)
+      .Key("confidence")
+      .Double(rec->confidence)
+      .Key("top_k")
+      .Raw(rec->top_k_json)
+      .Key("latency_ms")
+      .Double(rec->latency_ms)
+      .EndObject();
+  ctx.Json(200, std::move(w).Take());
+}
+
+void PredictApi::ListModels(RequestContext& ctx) {
+  JsonWriter w;
+  w.BeginObject().Key("models").BeginArray();
+  for (const ModelState& s : models_.List()) {
+    w.BeginObject().Key("name").String(s.name).Key("version").Int(s.version).Key("state").String(
+        s.ready ? "READY" : "UNAVAILABLE");
+    if (!s.ready) w.Key("reason").String(s.error);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  ctx.Json(200, std::move(w).Take());
+}
+
+}  // namespace closedloop

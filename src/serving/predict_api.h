@@ -1,0 +1,41 @@
+// PredictApi: the HTTP routes of the serving component.
+//   POST /v1/predict                     classify text with a model (name, name@alias, version)
+//   GET  /v1/predictions/{request_id}    the stored record of one prediction
+//   GET  /v1/models                      every model version and whether it loaded
+//
+// Every successful prediction is appended to the PredictionLog before the
+// response is sent. Thread safety: handlers run concurrently on all io threads;
+// the API holds only immutable configuration and thread-safe collaborators.
+#pragma once
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "http/router.h"
+#include "monitor/metrics.h"
+#include "serving/model_repository.h"
+#include "store/prediction_log.h"
+
+namespace closedloop {
+
+class PredictApi {
+ public:
+  // All references must outlive the API (and the server that calls it).
+  PredictApi(const ServingConfig& serving, const PredictionLogConfig& log_config,
+             ModelRepository& models, PredictionLog& log, MetricsRegistry& metrics,
+             const Clock& clock);
+  void Register(Router& router);
+
+  void Predict(RequestContext& ctx);
+  void GetPrediction(RequestContext& ctx);
+  void ListModels(RequestContext& ctx);
+
+ private:
+  const ServingConfig serving_;
+  const bool store_inputs_;
+  ModelRepository& models_;
+  PredictionLog& log_;
+  const Clock& clock_;
+  Family<Histogram>* compute_seconds_;
+};
+
+}  // namespace closedloop

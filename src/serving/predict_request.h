@@ -1,0 +1,24 @@
+// Parsing and validation of the /v1/predict request body:
+//   {"model": "name[@alias]", "version"?: "3" | 3, "text": "...", "top_k"?: 1..1000}
+// Every error is InvalidArgument with a message that names the field. The parser
+// is total: any byte string yields a request or an error (fuzzed).
+// Thread safety: uses a thread-local simdjson parser; safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace closedloop {
+
+struct PredictRequest {
+  std::string model;
+  std::string version;  // empty: latest (or the alias)
+  std::string text;
+  int top_k = 0;  // 0: the model's configured top_k
+};
+
+StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_text_bytes);
+
+}  // namespace closedloop

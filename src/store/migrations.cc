@@ -1,0 +1,62 @@
+#include "store/migrations.h"
+
+#include <string>
+#include <vector>
+
+namespace closedloop {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+        CREATE TABLE predictions (
+          request_id   TEXT PRIMARY KEY,
+          ts_ms        INTEGER NOT NULL,
+          model        TEXT NOT NULL,
+          version      TEXT NOT NULL,
+          input_sha256 TEXT NOT NULL,
+          input_text   TEXT,
+          label        TEXT NOT NULL,
+          confidence   REAL NOT NULL,
+          top_k        TEXT NOT NULL,
+          latency_ms   REAL NOT NULL
+        );
+        CREATE INDEX predictions_model_ts ON predictions(model, ts_ms);
+      )sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+Status ApplyMigrations(SqliteDb& db) {
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+  int current = has_row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
+  if (current > LatestSchemaVersion()) {
+    return FailedPrecondition("database schema version " + std::to_string(current) +
+                              " is newer than this binary supports (" +
+                              std::to_string(LatestSchemaVersion()) + ")");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status s = db.Exec(m.sql);
+    if (s.ok()) s = db.Exec("PRAGMA user_version = " + std::to_string(m.version));
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s.WithContext("migration " + std::to_string(m.version));
+    }
+    RETURN_IF_ERROR(db.Exec("COMMIT"));
+  }
+  return OkStatus();
+}
+
+}  // namespace closedloop
