@@ -125,6 +125,7 @@ void HttpSession::OnWrite(beast::error_code ec, bool keep_alive) {
     shared_.in_flight.fetch_sub(1);
     shared_.in_flight_gauge->Add(-1);
   }
+  if (close_after_error_ && !ec) return LingeringClose();
   if (ec || !keep_alive) return Close();
   ReadHeader();  // pipelined bytes already in buffer_ are parsed next, in order
 }
@@ -134,7 +135,25 @@ void HttpSession::FailRequest(unsigned status, std::string_view message) {
   response_ = {};
   shared_.ErrorResponse(status, message, version, response_);
   response_.keep_alive(false);  // the stream position is unknown now: never reuse it
+  close_after_error_ = true;
   WriteResponse();
+}
+
+void HttpSession::LingeringClose() {
+  beast::error_code ec;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  Discard();
+}
+
+void HttpSession::Discard() {
+  constexpr size_t kMaxDiscard = 4 << 20;
+  stream_.async_read_some(boost::asio::buffer(discard_buf_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->discarded_ += n;
+                            if (ec || self->discarded_ > kMaxDiscard) return self->Close();
+                            self->Discard();
+                          });
 }
 
 void HttpSession::Close() {

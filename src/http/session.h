@@ -2,6 +2,7 @@
 // server, and one connection's session. Not part of the public interface.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -63,6 +64,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Answers a protocol-level error and closes the connection after the write.
   void FailRequest(unsigned status, std::string_view message);
   void Close();
+  // After an error response with unread input: half-close, discard what the client
+  // still sends (bounded in bytes and time), then close. Closing with unread data
+  // would make the kernel send RST, and the client could lose the error response.
+  void LingeringClose();
+  void Discard();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -70,6 +76,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpResponse response_;
   bool counted_in_flight_ = false;
+  bool close_after_error_ = false;
+  size_t discarded_ = 0;
+  std::array<char, 16384> discard_buf_;
 };
 
 }  // namespace closedloop

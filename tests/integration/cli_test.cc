@@ -1,0 +1,68 @@
+// Command-line behaviour of the real binary: config errors, flags over config,
+// JSON logs, `train text` errors.
+#include <cstdio>
+
+#include "integration/fixture.h"
+
+namespace closedloop::testing {
+namespace {
+
+std::pair<int, std::string> RunCli(const std::string& args) {
+  std::string cmd = std::string(CLOSEDLOOP_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int rc = pclose(p);
+  return {WEXITSTATUS(rc), out};
+}
+
+class CliTest : public ServerFixture {};
+
+TEST_F(CliTest, UnknownConfigKeyIsRejectedByName) {
+  WriteFile(dir_.File("bad.toml"), "[server]\nlistn = \"127.0.0.1:0\"\n");
+  auto [rc, out] =
+      RunCli("up --no-demo --data-dir " + dir_.path() + " --config " + dir_.File("bad.toml"));
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("unknown key 'server.listn'"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, FlagsOverrideConfigAndJsonLogs) {
+  // The config asks for a fixed port; the --listen flag (port 0) wins.
+  Start("[server]\nlisten = \"127.0.0.1:1\"\nheader_timeout_ms = 400\n", true,
+        {"--log-format", "json"});  // UpArgs passes --listen 127.0.0.1:0
+  EXPECT_NE(port_, 1);
+  EXPECT_EQ(Fetch(port_, "GET", "/v2/health/live").status, 200);
+  std::string err = server_->Stderr();
+  auto first_line = err.substr(0, err.find('\n'));
+  auto j = ParseJson(first_line);
+  EXPECT_EQ(j->Str("level"), "info");
+  EXPECT_EQ(j->Str("msg"), "model loaded");
+  EXPECT_EQ(j->Str("model"), "support-intent");
+}
+
+TEST_F(CliTest, TrainTextReportsBadColumns) {
+  WriteFile(dir_.File("d.csv"), "text,intent\nhello,greet\n");
+  auto [rc, out] = RunCli("train text --input " + dir_.File("d.csv") +
+                          " --label-col label --output " + dir_.File("m"));
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("column 'label' not found (columns: text, intent)"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, TrainedModelIsServable) {
+  WriteFile(dir_.File("d.csv"),
+            "text,label\nwhere is my card,card_arrival\ncard not arrived,card_arrival\n"
+            "I want a refund,refund\nrefund my money,refund\n");
+  auto [rc, out] =
+      RunCli("train text --input " + dir_.File("d.csv") + " --output " +
+             dir_.File("models/tiny/1") + " --epoch 20 --dim 8 --bucket 1000 --threads 1");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("labels: 2"), std::string::npos);
+  Start(kTestConfig, /*install_model=*/false);
+  auto r = Predict(R"({"model":"tiny","text":"refund please"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ParseJson(r.body)->Str("label"), "refund");
+}
+
+}  // namespace
+}  // namespace closedloop::testing

@@ -1,0 +1,60 @@
+#include "serving/fasttext_backend.h"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
+
+namespace closedloop {
+namespace {
+
+const std::string kModel = std::string(CLOSEDLOOP_TEST_MODELS) + "/support-intent/1/model.bin";
+
+TEST(FastTextBackendTest, PredictsProbabilitiesInOrder) {
+  auto b = FastTextBackend::Load(kModel);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ((*b)->labels().size(), 77u);
+  EXPECT_EQ((*b)->flavor(), "fasttext");
+  auto scores = (*b)->PredictText("I still have not received my new card", 5);
+  ASSERT_TRUE(scores.ok());
+  ASSERT_EQ(scores->size(), 5u);
+  float sum = 0;
+  for (size_t i = 0; i < scores->size(); ++i) {
+    EXPECT_GE((*scores)[i].p, 0.f);
+    EXPECT_LE((*scores)[i].p, 1.f);
+    if (i > 0) {
+      EXPECT_GE((*scores)[i - 1].p, (*scores)[i].p);
+    }
+    sum += (*scores)[i].p;
+  }
+  EXPECT_LE(sum, 1.0001f);
+  auto all = (*b)->PredictText("card", 0);  // 0: every label
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 77u);
+  float total = 0;
+  for (auto& s : *all) total += s.p;
+  EXPECT_NEAR(total, 1.0f, 1e-3);
+}
+
+TEST(FastTextBackendTest, SentenceVectorHasModelDimension) {
+  auto b = FastTextBackend::Load(kModel);
+  ASSERT_TRUE(b.ok());
+  auto v = (*b)->SentenceVector("my card is lost");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(static_cast<int>(v->size()), (*b)->dimension());
+}
+
+TEST(FastTextBackendTest, CorruptOrMissingFilesAreErrors) {
+  testing::TempDir dir;
+  EXPECT_EQ(FastTextBackend::Load(dir.File("none.bin")).status().code(), StatusCode::kNotFound);
+  testing::WriteFile(dir.File("junk.bin"), "this is not a model");
+  auto junk = FastTextBackend::Load(dir.File("junk.bin"));
+  ASSERT_FALSE(junk.ok());
+  EXPECT_NE(junk.status().message().find("not a fastText model"), std::string::npos);
+  // A real header followed by garbage: fastText's own error surfaces as a Status.
+  std::string head = testing::ReadFile(kModel).substr(0, 64);
+  testing::WriteFile(dir.File("trunc.bin"), head);
+  EXPECT_FALSE(FastTextBackend::Load(dir.File("trunc.bin")).ok());
+}
+
+}  // namespace
+}  // namespace closedloop

@@ -1,0 +1,88 @@
+#include "serving/model_repository.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/temp_dir.h"
+
+namespace closedloop {
+namespace {
+namespace fs = std::filesystem;
+
+class ModelRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = testing::InstallTestModel(dir_.path());
+    // Version 2 of the same model, and a broken model beside it.
+    fs::copy(repo_ + "/support-intent/1", repo_ + "/support-intent/2");
+    fs::create_directories(repo_ + "/broken/1");
+    testing::WriteFile(repo_ + "/broken/1/config.toml", "flavor = \"fasttext\"\n");
+    testing::WriteFile(repo_ + "/broken/1/model.bin", "garbage");
+    fs::create_directories(repo_ + "/odd/latest");
+    fs::create_directories(repo_ + "/.staging/1");
+  }
+  testing::TempDir dir_;
+  std::string repo_;
+};
+
+TEST_F(ModelRepositoryTest, BrokenModelIsReportedAndOthersServe) {
+  ModelRepository r(repo_);
+  auto states = r.LoadAll();
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(r.ReadyCount(), 2u);
+  bool saw_broken = false, saw_odd = false;
+  for (const auto& s : *states) {
+    EXPECT_NE(s.name, ".staging");
+    if (s.name == "broken") {
+      saw_broken = true;
+      EXPECT_FALSE(s.ready);
+      EXPECT_NE(s.error.find("not a fastText model"), std::string::npos);
+    }
+    if (s.name == "odd") {
+      saw_odd = true;
+      EXPECT_NE(s.error.find("not a positive integer"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(saw_broken && saw_odd);
+  EXPECT_EQ(r.Resolve("broken", "").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, ResolvesLatestVersionAndAlias) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  auto latest = r.Resolve("support-intent", "");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ((*latest)->version, 2);
+  auto v1 = r.Resolve("support-intent", "1");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ((*v1)->version, 1);
+  auto champion = r.Resolve("support-intent@champion", "");
+  ASSERT_TRUE(champion.ok());
+  EXPECT_EQ((*champion)->version, 1);
+  EXPECT_EQ(r.Resolve("support-intent@nope", "").status().message(),
+            "alias 'nope' of model 'support-intent' is not set");
+  EXPECT_EQ(r.Resolve("support-intent", "9").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.Resolve("support-intent", "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.Resolve("missing", "").status().message(), "model 'missing' is not loaded");
+}
+
+TEST_F(ModelRepositoryTest, InFlightVersionSurvivesReload) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  auto held = r.Resolve("support-intent", "2");
+  ASSERT_TRUE(held.ok());
+  fs::remove_all(repo_ + "/support-intent/2");
+  ASSERT_TRUE(r.LoadAll().ok());
+  EXPECT_EQ(r.Resolve("support-intent", "2").status().code(), StatusCode::kNotFound);
+  auto scores = (*held)->backend->PredictText("lost card", 1);  // still usable
+  EXPECT_TRUE(scores.ok());
+}
+
+TEST(ModelRepositoryMissingTest, MissingRootIsAnError) {
+  ModelRepository r("/nonexistent/models");
+  EXPECT_EQ(r.LoadAll().status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace closedloop
