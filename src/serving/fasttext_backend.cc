@@ -1,11 +1,14 @@
 #include "serving/fasttext_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <fasttext/densematrix.h>
 #include <fasttext/fasttext.h>
+#include <Eigen/Core>
 
 #include "serving/text_normalizer.h"
 
@@ -17,6 +20,12 @@ constexpr int32_t kFastTextMagic = 793712314;  // fastText's FASTTEXT_FILEFORMAT
 
 }  // namespace
 
+struct FastTextBackend::DenseHead {
+  std::shared_ptr<const fasttext::DenseMatrix> input;  // (words + buckets) x dim, fastText's own
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> output;  // labels x dim
+};
+
+FastTextBackend::FastTextBackend() = default;
 FastTextBackend::~FastTextBackend() = default;
 
 StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::string& path) {
@@ -49,15 +58,54 @@ StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::stri
     if (label.rfind(kLabelPrefix, 0) == 0) label.erase(0, kLabelPrefix.size());
     b->labels_.push_back(std::move(label));
   }
+  if (!b->model_->isQuant() && b->model_->getArgs().loss == fasttext::loss_name::softmax) {
+    auto head = std::make_unique<DenseHead>();
+    head->input = b->model_->getInputMatrix();
+    auto out = b->model_->getOutputMatrix();
+    head->output =
+        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            out->data(), out->rows(), out->cols());
+    b->head_ = std::move(head);
+  }
   return b;
 }
 
 int FastTextBackend::dimension() const { return model_->getDimension(); }
 
-StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k) const {
+std::vector<int32_t> FastTextBackend::Tokenize(std::string_view text) const {
   std::istringstream in(NormalizeText(text) + "\n");
   std::vector<int32_t> words, labels;
-  model_->getDictionary()->getLine(in, words, labels);
+  model_->getDictionary()->getLine(in, words, labels);  // word ids + hashed n-gram ids
+  return words;
+}
+
+StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k) const {
+  if (head_ == nullptr) return PredictTextWithFastText(text, k);
+  std::vector<int32_t> words = Tokenize(text);
+  if (words.empty()) return InvalidArgument("field 'text' has no usable tokens");
+  const int64_t dim = head_->input->cols();
+  thread_local Eigen::VectorXf hidden, probs;
+  hidden.setZero(dim);
+  for (int32_t id : words) {
+    hidden += Eigen::Map<const Eigen::VectorXf>(head_->input->data() + id * dim, dim);
+  }
+  hidden /= static_cast<float>(words.size());
+  probs.noalias() = head_->output * hidden;
+  probs = (probs.array() - probs.maxCoeff()).exp();  // stable softmax
+  probs /= probs.sum();
+
+  const int n = static_cast<int>(labels_.size());
+  if (k <= 0 || k > n) k = n;
+  LabelScores out(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)] = {i, probs[i]};
+  std::partial_sort(out.begin(), out.begin() + k, out.end(),
+                    [](const ScoredLabel& a, const ScoredLabel& b) { return a.p > b.p; });
+  out.resize(static_cast<size_t>(k));
+  return out;
+}
+
+StatusOr<LabelScores> FastTextBackend::PredictTextWithFastText(std::string_view text, int k) const {
+  std::vector<int32_t> words = Tokenize(text);
   if (k <= 0 || k > static_cast<int>(labels_.size())) k = static_cast<int>(labels_.size());
   fasttext::Predictions predictions;  // (log-probability, label index), best first
   model_->predict(k, words, predictions, 0.0);
@@ -65,7 +113,8 @@ StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k)
   LabelScores out;
   out.reserve(predictions.size());
   for (const auto& [log_p, index] : predictions) {
-    out.push_back({index, std::min(1.0f, std::exp(log_p))});
+    // fastText returns log(p + 1e-5) (its std_log guards log(0)); report p itself.
+    out.push_back({index, std::clamp(std::exp(log_p) - 1e-5f, 0.0f, 1.0f)});
   }
   return out;
 }

@@ -1,6 +1,13 @@
 // FastTextBackend: a fastText supervised model (model.bin or quantized model.ftz).
 // Input text goes through NormalizeText (the same preprocessing as training).
 //
+// Tokenization and n-gram hashing are fastText's own. For the common case (softmax
+// loss, dense matrices) the head is computed here with Eigen: the average of the
+// input rows, one vectorized matrix-vector product and a stable softmax, which is
+// the same math as fastText's Model::predict without its scalar loops (tested to
+// agree with fastText to 1e-5). Other losses and quantized models use fastText's
+// predict unchanged.
+//
 // Thread safety: immutable after Load(); PredictText and SentenceVector are safe
 // to call concurrently (fastText's predict allocates its own per-call state).
 #pragma once
@@ -28,10 +35,17 @@ class FastTextBackend final : public Backend {
   StatusOr<LabelScores> PredictText(std::string_view text, int k) const override;
   StatusOr<std::vector<float>> SentenceVector(std::string_view text) const override;
   int dimension() const;
+  // True when predictions use the Eigen head (softmax, not quantized).
+  bool uses_dense_head() const { return head_ != nullptr; }
+  // fastText's own predict, for comparison in tests and for other losses.
+  StatusOr<LabelScores> PredictTextWithFastText(std::string_view text, int k) const;
 
  private:
-  FastTextBackend() = default;
+  struct DenseHead;
+  FastTextBackend();
+  std::vector<int32_t> Tokenize(std::string_view text) const;
   std::unique_ptr<fasttext::FastText> model_;
+  std::unique_ptr<DenseHead> head_;
   std::vector<std::string> labels_;
 };
 

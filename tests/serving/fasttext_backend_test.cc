@@ -58,3 +58,30 @@ TEST(FastTextBackendTest, CorruptOrMissingFilesAreErrors) {
 
 }  // namespace
 }  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+TEST(FastTextBackendTest, DenseHeadAgreesWithFastTextPredict) {
+  auto b = FastTextBackend::Load(kModel);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*b)->uses_dense_head());
+  for (const char* text :
+       {"I still have not received my new card", "Why was I charged a fee?", "refund",
+        "top up failed twice!!", "what is the exchange rate for USD", "x", "Café ünïcode"}) {
+    auto ours = (*b)->PredictText(text, 5);
+    auto theirs = (*b)->PredictTextWithFastText(text, 5);
+    ASSERT_TRUE(ours.ok() && theirs.ok()) << text;
+    ASSERT_EQ(ours->size(), theirs->size());
+    for (size_t i = 0; i < ours->size(); ++i) {
+      EXPECT_NEAR((*ours)[i].p, (*theirs)[i].p, 2e-6) << text << " rank " << i;
+      // Same label unless two probabilities tie.
+      if (i + 1 < ours->size() && std::abs((*ours)[i].p - (*ours)[i + 1].p) > 1e-6) {
+        EXPECT_EQ((*ours)[i].index, (*theirs)[i].index) << text << " rank " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace closedloop
