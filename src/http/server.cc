@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <charconv>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -109,17 +111,21 @@ void ServerShared::Dispatch(HttpRequest& req, HttpResponse& res) {
   res.prepare_payload();
 
   double seconds = std::chrono::duration<double>(clock.MonotonicNow() - start).count();
-  std::string code = std::to_string(ctx.status);
+  char code[8];
+  auto code_end = std::to_chars(code, code + sizeof code, ctx.status).ptr;
   requests_total
-      ->Labels({match.route, req.method_string(), ctx.model_label, ctx.version_label, code})
+      ->Labels({match.route, req.method_string(), ctx.model_label, ctx.version_label,
+                std::string_view(code, static_cast<size_t>(code_end - code))})
       .Inc();
   request_seconds->Labels({match.route}).Observe(seconds);
-  LogDebug("request")
-      .Kv("request_id", request_id)
-      .Kv("method", std::string(req.method_string()))
-      .Kv("route", std::string(match.route))
-      .Kv("status", static_cast<int64_t>(ctx.status))
-      .Kv("latency_ms", seconds * 1000);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    LogDebug("request")
+        .Kv("request_id", request_id)
+        .Kv("method", req.method_string())
+        .Kv("route", match.route)
+        .Kv("status", static_cast<int64_t>(ctx.status))
+        .Kv("latency_ms", seconds * 1000);
+  }
 }
 
 // One worker thread: its io_context and its acceptor (SO_REUSEPORT on a shared port).

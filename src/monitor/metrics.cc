@@ -139,7 +139,8 @@ Family<T>::Family(std::string name, std::string help, MetricType type,
 
 template <typename T>
 T& Family<T>::Labels(const std::vector<std::string_view>& values) {
-  std::string key;
+  thread_local std::string key;
+  key.clear();
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) key += '\x1f';
     key += values[i];
@@ -151,7 +152,7 @@ T& Family<T>::Labels(const std::vector<std::string_view>& values) {
   auto it = per_family.find(key);
   if (it != per_family.end()) return *static_cast<T*>(it->second);
   T& series = Create(key, values);
-  per_family.emplace(std::move(key), &series);
+  per_family.emplace(key, &series);
   return series;
 }
 

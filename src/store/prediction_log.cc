@@ -107,19 +107,19 @@ Status PredictionLog::WriteBatch(std::vector<PredictionRecord>& batch) {
   RETURN_IF_ERROR(writer_db_->Exec("BEGIN IMMEDIATE"));
   ASSIGN_OR_RETURN(auto stmt, writer_db_->Prepare(kInsertSql));
   for (const auto& r : batch) {
-    stmt.BindText(1, r.request_id);
+    stmt.BindTextNoCopy(1, r.request_id);
     stmt.BindInt(2, r.ts_ms);
-    stmt.BindText(3, r.model);
-    stmt.BindText(4, r.version);
-    stmt.BindText(5, r.input_sha256);
+    stmt.BindTextNoCopy(3, r.model);
+    stmt.BindTextNoCopy(4, r.version);
+    stmt.BindTextNoCopy(5, r.input_sha256);
     if (r.input_text) {
-      stmt.BindText(6, *r.input_text);
+      stmt.BindTextNoCopy(6, *r.input_text);
     } else {
       stmt.BindNull(6);
     }
-    stmt.BindText(7, r.label);
+    stmt.BindTextNoCopy(7, r.label);
     stmt.BindDouble(8, r.confidence);
-    stmt.BindText(9, r.top_k_json);
+    stmt.BindTextNoCopy(9, r.top_k_json);
     stmt.BindDouble(10, r.latency_ms);
     auto step = stmt.Step();
     if (!step.ok()) {

@@ -11,6 +11,9 @@ SqliteStatement::~SqliteStatement() {
 void SqliteStatement::BindText(int i, std::string_view v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+void SqliteStatement::BindTextNoCopy(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
 void SqliteStatement::BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
 void SqliteStatement::BindDouble(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
 void SqliteStatement::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
@@ -43,6 +46,13 @@ int64_t SqliteStatement::ColumnInt(int i) const { return sqlite3_column_int64(st
 double SqliteStatement::ColumnDouble(int i) const { return sqlite3_column_double(stmt_, i); }
 
 StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Mode mode) {
+  // Once per process, before SQLite initializes: without memory-status accounting
+  // SQLite's allocator takes no global mutex (measured ~20% on the log writer).
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* db = nullptr;
   int flags =
       mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

@@ -28,6 +28,8 @@ class SqliteStatement {
 
   // Parameters are 1-based. Text is copied (SQLITE_TRANSIENT).
   void BindText(int i, std::string_view v);
+  // Text is not copied: `v` must stay valid until the next Step() or Reset().
+  void BindTextNoCopy(int i, std::string_view v);
   void BindInt(int i, int64_t v);
   void BindDouble(int i, double v);
   void BindNull(int i);
