@@ -23,7 +23,7 @@ test: build
 
 bench: build
 	scripts/install-deps --bench
-	bench/run.sh $(BUILD_DIR)/closedloop
+	bench/run.sh $(BUILD_DIR)
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -3,9 +3,10 @@
 # fastText model, and nginx returning a static 200 (this machine's HTTP ceiling).
 # Same wrk settings for all three in one run; then p50/p99 of closedloop at half
 # its measured max throughput (autocannon, fixed rate). Prints a markdown table.
-#   bench/run.sh BUILD/closedloop           (env: DURATION=10 CONNECTIONS=64 THREADS=2)
+#   bench/run.sh BUILD_DIR           (env: DURATION=10 CONNECTIONS=64 THREADS=2)
 set -euo pipefail
-BIN=$(readlink -f "${1:-build/closedloop}")
+BUILD=$(readlink -f "${1:-build}")
+BIN=$BUILD/closedloop
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 DURATION=${DURATION:-10}
@@ -36,6 +37,7 @@ if [[ ! -d "$HERE/node_modules/autocannon" ]]; then (cd "$HERE" && npm ci --no-a
 
 # 1. closedloop, with the demo model (trained on first use) and its prediction log on.
 DATA=$OUT/data
+rm -f "$DATA"/predictions.db*  # every run starts with an empty prediction log
 "$BIN" up --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
   --examples-dir "$ROOT/examples/support" > "$WORK/cl.out" 2> "$WORK/cl.err" &
 pids+=($!)
@@ -127,4 +129,10 @@ ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}')"; }
   echo "| target | connections | achieved req/s | p50 | p90 | p99 | non-2xx |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   echo "$FIXED"
+  echo
+  echo "Prediction log writer alone (bench/prediction_log_bench.cc, Google Benchmark):"
+  echo
+  echo '```'
+  "$BUILD/prediction_log_bench" 2>/dev/null | grep -E '^BM_'
+  echo '```'
 } | tee "$OUT/latest.md"

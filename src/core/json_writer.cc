@@ -10,35 +10,40 @@ void JsonWriter::BeforeValue() {
     after_key_ = false;
     return;
   }
-  if (!first_.empty()) {
-    if (!first_.back()) out_ += ',';
-    first_.back() = false;
+  if (depth_ > 0) {
+    if (!first_[depth_ - 1]) out_ += ',';
+    first_[depth_ - 1] = false;
   }
 }
 
-JsonWriter& JsonWriter::BeginObject() {
+void JsonWriter::Open(char c) {
   BeforeValue();
-  out_ += '{';
-  first_.push_back(true);
+  out_ += c;
+  first_[depth_++] = true;
+}
+
+void JsonWriter::Close(char c) {
+  out_ += c;
+  --depth_;
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+  Open('{');
   return *this;
 }
 
 JsonWriter& JsonWriter::EndObject() {
-  out_ += '}';
-  first_.pop_back();
+  Close('}');
   return *this;
 }
 
 JsonWriter& JsonWriter::BeginArray() {
-  BeforeValue();
-  out_ += '[';
-  first_.push_back(true);
+  Open('[');
   return *this;
 }
 
 JsonWriter& JsonWriter::EndArray() {
-  out_ += ']';
-  first_.pop_back();
+  Close(']');
   return *this;
 }
 

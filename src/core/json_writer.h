@@ -10,18 +10,21 @@
 //   w.BeginObject().Key("label").String("card_arrival").Key("p").Double(0.93).EndObject();
 //   std::string body = std::move(w).Take();
 //
+// Nesting is limited to 64 levels (plenty for responses; deeper is a bug).
 // Thread safety: none; one writer per thread/response.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace closedloop {
 
 class JsonWriter {
  public:
+  // `reserve`: initial buffer capacity in bytes (one allocation for typical responses).
+  explicit JsonWriter(size_t reserve = 512) { out_.reserve(reserve); }
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -43,9 +46,12 @@ class JsonWriter {
 
  private:
   void BeforeValue();
+  void Open(char c);
+  void Close(char c);
   std::string out_;
-  // One entry per open container: true until its first element is written.
-  std::vector<bool> first_;
+  // Bit d is set while the container at depth d has no element yet.
+  std::bitset<64> first_;
+  int depth_ = 0;
   bool after_key_ = false;
 };
 

@@ -5,45 +5,53 @@
 namespace closedloop {
 namespace {
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 1;  // skip the leading '/'
+// Calls f(segment) for each '/'-separated segment after the leading '/'.
+template <typename F>
+void ForEachSegment(std::string_view path, F&& f) {
+  size_t start = 1;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    parts.push_back(path.substr(start, end - start));
+    f(path.substr(start, end - start));
     start = end + 1;
   }
-  return parts;
+}
+
+bool IsParam(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
 }  // namespace
 
 void Router::Add(boost::beast::http::verb method, std::string pattern, Handler handler) {
   Route r{method, pattern, {}, std::move(handler)};
-  for (auto part : SplitPath(pattern)) r.segments.emplace_back(part);
+  ForEachSegment(pattern, [&r](std::string_view part) { r.segments.emplace_back(part); });
   routes_.push_back(std::move(r));
 }
 
-bool Router::MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
-                           RequestContext* ctx) {
-  if (parts.size() != r.segments.size()) return false;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& seg = r.segments[i];
-    bool is_param = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
-    if (is_param) {
-      if (parts[i].empty()) return false;
-    } else if (seg != parts[i]) {
-      return false;
+bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext* ctx) {
+  size_t i = 0;
+  bool ok = true;
+  ForEachSegment(path, [&](std::string_view part) {
+    if (!ok) return;
+    if (i >= r.segments.size()) {
+      ok = false;
+      return;
     }
-  }
+    const std::string& seg = r.segments[i++];
+    if (IsParam(seg)) {
+      if (part.empty()) ok = false;
+    } else if (seg != part) {
+      ok = false;
+    }
+  });
+  if (!ok || i != r.segments.size()) return false;
   if (ctx != nullptr) {
-    for (size_t i = 0; i < parts.size(); ++i) {
-      const std::string& seg = r.segments[i];
-      if (seg.size() > 2 && seg.front() == '{') {
-        ctx->path_params.emplace_back(seg.substr(1, seg.size() - 2), std::string(parts[i]));
-      }
-    }
+    i = 0;
+    ForEachSegment(path, [&](std::string_view part) {
+      const std::string& seg = r.segments[i++];
+      if (IsParam(seg)) ctx->path_params.emplace_back(seg.substr(1, seg.size() - 2), part);
+    });
   }
   return true;
 }
@@ -56,12 +64,11 @@ Router::Match Router::Find(boost::beast::http::verb method, std::string_view tar
     m.status = 404;
     return m;
   }
-  auto parts = SplitPath(path);
   bool path_matched = false;
   for (const Route& r : routes_) {
-    if (!MatchSegments(r, parts, nullptr)) continue;
+    if (!MatchSegments(r, path, nullptr)) continue;
     if (r.method == method) {
-      MatchSegments(r, parts, &ctx);
+      MatchSegments(r, path, &ctx);
       m.handler = &r.handler;
       m.route = r.pattern;
       return m;

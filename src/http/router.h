@@ -40,8 +40,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
-  static bool MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
-                            RequestContext* ctx);
+  static bool MatchSegments(const Route& r, std::string_view path, RequestContext* ctx);
   std::vector<Route> routes_;
 };
 

@@ -72,16 +72,22 @@ StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::stri
 
 int FastTextBackend::dimension() const { return model_->getDimension(); }
 
-std::vector<int32_t> FastTextBackend::Tokenize(std::string_view text) const {
-  std::istringstream in(NormalizeText(text) + "\n");
-  std::vector<int32_t> words, labels;
+const std::vector<int32_t>& FastTextBackend::Tokenize(std::string_view text) const {
+  // Per-thread buffers keep their capacity: no allocation per request once warm.
+  thread_local std::string line;
+  thread_local std::istringstream in;
+  thread_local std::vector<int32_t> words, labels;
+  line = NormalizeText(text);
+  line += '\n';
+  in.clear();
+  in.str(line);
   model_->getDictionary()->getLine(in, words, labels);  // word ids + hashed n-gram ids
   return words;
 }
 
 StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k) const {
   if (head_ == nullptr) return PredictTextWithFastText(text, k);
-  std::vector<int32_t> words = Tokenize(text);
+  const std::vector<int32_t>& words = Tokenize(text);
   if (words.empty()) return InvalidArgument("field 'text' has no usable tokens");
   const int64_t dim = head_->input->cols();
   thread_local Eigen::VectorXf hidden, probs;

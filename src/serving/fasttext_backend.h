@@ -43,7 +43,8 @@ class FastTextBackend final : public Backend {
  private:
   struct DenseHead;
   FastTextBackend();
-  std::vector<int32_t> Tokenize(std::string_view text) const;
+  // fastText's word and n-gram ids of `text`; valid until the next call on this thread.
+  const std::vector<int32_t>& Tokenize(std::string_view text) const;
   std::unique_ptr<fasttext::FastText> model_;
   std::unique_ptr<DenseHead> head_;
   std::vector<std::string> labels_;
