@@ -178,6 +178,11 @@ class Worker {
     });
   }
   void Stop() { ioc_.stop(); }
+  // Only after the worker thread has exited (no concurrent access to the acceptor).
+  void CloseAcceptorAfterStop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  }
 
  private:
   ServerShared& shared_;
@@ -238,6 +243,8 @@ int64_t HttpServer::Shutdown(std::chrono::milliseconds drain_deadline) {
   for (auto& w : workers_) w->Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // A close posted above may not have run if the workers stopped first.
+  for (auto& w : workers_) w->CloseAcceptorAfterStop();
   return left;
 }
 
