@@ -39,6 +39,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->predict_api_ = std::make_unique<PredictApi>(config.serving, config.prediction_log,
                                                    *app->models_, *app->log_, app->metrics_, clock);
   app->predict_api_->Register(app->router_);
+  app->oip_api_ = std::make_unique<OipApi>(config.serving, config.prediction_log, *app->models_,
+                                           *app->log_, clock);
+  app->oip_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;

@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "monitor/metrics.h"
 #include "serving/model_repository.h"
+#include "serving/oip_api.h"
 #include "serving/predict_api.h"
 #include "store/prediction_log.h"
 
@@ -47,6 +48,7 @@ class Application {
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<PredictApi> predict_api_;
+  std::unique_ptr<OipApi> oip_api_;
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

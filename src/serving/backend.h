@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "serving/tensor.h"
 
 namespace closedloop {
 
@@ -37,6 +38,13 @@ class Backend {
   // A fixed-size embedding of the text (fastText's sentence vector), for
   // clustering and drift. Default: unsupported by the flavor.
   virtual StatusOr<std::vector<float>> SentenceVector(std::string_view text) const;
+
+  // Open Inference Protocol view of the model. The caller has already checked
+  // the inputs against InputSpecs() (names, datatypes, ranks, fixed dimensions);
+  // Infer returns every output of OutputSpecs(), batch dimension first.
+  virtual std::vector<TensorSpec> InputSpecs() const = 0;
+  virtual std::vector<TensorSpec> OutputSpecs() const = 0;
+  virtual StatusOr<std::vector<Tensor>> Infer(const std::vector<Tensor>& inputs) const = 0;
 };
 
 }  // namespace closedloop

@@ -125,6 +125,41 @@ StatusOr<LabelScores> FastTextBackend::PredictTextWithFastText(std::string_view 
   return out;
 }
 
+std::vector<TensorSpec> FastTextBackend::InputSpecs() const {
+  return {{"text", DataType::kBytes, {-1}}};
+}
+
+std::vector<TensorSpec> FastTextBackend::OutputSpecs() const {
+  return {{"label", DataType::kBytes, {-1}},
+          {"confidence", DataType::kFp32, {-1}},
+          {"probabilities", DataType::kFp32, {-1, static_cast<int64_t>(labels_.size())}}};
+}
+
+StatusOr<std::vector<Tensor>> FastTextBackend::Infer(const std::vector<Tensor>& inputs) const {
+  const auto* texts = inputs.at(0).As<std::string>();
+  const int64_t n = static_cast<int64_t>(texts->size());
+  const int64_t nl = static_cast<int64_t>(labels_.size());
+  Tensor label{"label", DataType::kBytes, {n}, std::vector<std::string>()};
+  Tensor confidence{"confidence", DataType::kFp32, {n}, std::vector<float>()};
+  Tensor probs{"probabilities", DataType::kFp32, {n, nl}, std::vector<float>(n * nl, 0.f)};
+  auto& label_v = std::get<std::vector<std::string>>(label.values);
+  auto& conf_v = std::get<std::vector<float>>(confidence.values);
+  auto& prob_v = std::get<std::vector<float>>(probs.values);
+  for (int64_t i = 0; i < n; ++i) {
+    if ((*texts)[i].find_first_not_of(" \t\r\n") == std::string::npos) {
+      return InvalidArgument("input 'text' element " + std::to_string(i) + " is empty");
+    }
+    auto scores = PredictText((*texts)[i], 0);
+    if (!scores.ok()) {
+      return scores.status().WithContext("input 'text' element " + std::to_string(i));
+    }
+    label_v.push_back(labels_[scores->front().index]);
+    conf_v.push_back(scores->front().p);
+    for (const ScoredLabel& s : *scores) prob_v[i * nl + s.index] = s.p;
+  }
+  return std::vector<Tensor>{std::move(label), std::move(confidence), std::move(probs)};
+}
+
 StatusOr<std::vector<float>> FastTextBackend::SentenceVector(std::string_view text) const {
   std::istringstream in(NormalizeText(text) + "\n");
   fasttext::Vector vec(model_->getDimension());

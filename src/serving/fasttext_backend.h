@@ -34,6 +34,11 @@ class FastTextBackend final : public Backend {
   const std::vector<std::string>& labels() const override { return labels_; }
   StatusOr<LabelScores> PredictText(std::string_view text, int k) const override;
   StatusOr<std::vector<float>> SentenceVector(std::string_view text) const override;
+  // OIP: input "text" BYTES [-1] (or [-1,1]); outputs "label" BYTES [-1],
+  // "confidence" FP32 [-1], "probabilities" FP32 [-1, labels] in label order.
+  std::vector<TensorSpec> InputSpecs() const override;
+  std::vector<TensorSpec> OutputSpecs() const override;
+  StatusOr<std::vector<Tensor>> Infer(const std::vector<Tensor>& inputs) const override;
   int dimension() const;
   // True when predictions use the Eigen head (softmax, not quantized).
   bool uses_dense_head() const { return head_ != nullptr; }

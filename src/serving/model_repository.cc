@@ -174,6 +174,15 @@ StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(
   return v->second;
 }
 
+StatusOr<std::vector<int64_t>> ModelRepository::ReadyVersions(std::string_view name) const {
+  auto snap = snapshot_.load();
+  auto it = snap->models.find(name.substr(0, name.find('@')));
+  if (it == snap->models.end()) return NotFound("model '" + std::string(name) + "' is not loaded");
+  std::vector<int64_t> out;
+  for (const auto& [v, mv] : it->second.versions) out.push_back(v);
+  return out;
+}
+
 std::vector<ModelState> ModelRepository::List() const { return snapshot_.load()->states; }
 
 size_t ModelRepository::ReadyCount() const { return snapshot_.load()->ready; }

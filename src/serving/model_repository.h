@@ -57,6 +57,8 @@ class ModelRepository {
                                                         std::string_view version) const;
 
   std::vector<ModelState> List() const;
+  // Loaded versions of a model, ascending; NotFound if the model is unknown.
+  StatusOr<std::vector<int64_t>> ReadyVersions(std::string_view name) const;
   size_t ReadyCount() const;
   const std::string& root() const { return root_; }
 

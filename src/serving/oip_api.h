@@ -1,0 +1,41 @@
+// OipApi: the Open Inference Protocol v2 REST routes (KServe / Triton), over the
+// same model repository and prediction log as /v1/predict.
+//   GET  /v2                                              server metadata
+//   GET  /v2/models/{m}[/versions/{v}]                    model metadata
+//   GET  /v2/models/{m}[/versions/{v}]/ready              200 empty body, or 400/404 with error
+//   POST /v2/models/{m}[/versions/{v}]/infer              inference
+// {m} may be "name@alias". Rows of a classifier's inference are logged like
+// /v1/predict predictions (one record per row). Errors are {"error": "..."}.
+// Thread safety: as PredictApi (handlers run concurrently, no shared mutable state).
+#pragma once
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "http/router.h"
+#include "serving/model_repository.h"
+#include "store/prediction_log.h"
+
+namespace closedloop {
+
+class OipApi {
+ public:
+  // All references must outlive the API.
+  OipApi(const ServingConfig& serving, const PredictionLogConfig& log_config,
+         ModelRepository& models, PredictionLog& log, const Clock& clock);
+  void Register(Router& router);
+
+ private:
+  void ServerMetadata(RequestContext& ctx);
+  void ModelMetadata(RequestContext& ctx);
+  void ModelReady(RequestContext& ctx);
+  void Infer(RequestContext& ctx);
+  StatusOr<std::shared_ptr<const ModelVersion>> Resolve(RequestContext& ctx);
+
+  const ServingConfig serving_;
+  const bool store_inputs_;
+  ModelRepository& models_;
+  PredictionLog& log_;
+  const Clock& clock_;
+};
+
+}  // namespace closedloop
