@@ -1,0 +1,13 @@
+// libFuzzer target: the /v1/predict JSON body parser.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "serving/predict_request.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  auto r = closedloop::ParsePredictRequest(body, 10000);
+  if (r.ok() && (r->model.empty() || r->text.empty())) __builtin_trap();  // contract
+  return 0;
+}
