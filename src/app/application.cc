@@ -25,14 +25,11 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   if (ec) return Unavailable("cannot create data dir '" + config.data_dir + "': " + ec.message());
 
   RegisterProcessMetrics(app->metrics_, clock);
-  app->models_ = std::make_unique<ModelRepository>(config.ModelRepositoryPath());
+  auto* versions_gauge = app->metrics_.AddGauge("closedloop_model_versions",
+                                                "Model versions by load state.", {"state"});
+  app->models_ = std::make_unique<ModelRepository>(config.ModelRepositoryPath(), versions_gauge);
   auto states = app->models_->LoadAll();
   if (!states.ok()) return states.status();
-  auto* loaded = app->metrics_.AddGauge("closedloop_model_versions",
-                                        "Model versions by load state.", {"state"});
-  size_t ready = app->models_->ReadyCount();
-  loaded->Labels({"ready"}).Set(static_cast<double>(ready));
-  loaded->Labels({"failed"}).Set(static_cast<double>(states->size() - ready));
 
   ASSIGN_OR_RETURN(app->log_, PredictionLog::Open(config.prediction_log, config.PredictionLogPath(),
                                                   app->metrics_));
@@ -42,12 +39,21 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->oip_api_ = std::make_unique<OipApi>(config.serving, config.prediction_log, *app->models_,
                                            *app->log_, clock);
   app->oip_api_->Register(app->router_);
+  app->repository_api_ = std::make_unique<RepositoryApi>(*app->models_);
+  app->repository_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;
 }
 
-Status Application::Start() { return server_->Start(); }
+Status Application::Start() {
+  RETURN_IF_ERROR(server_->Start());
+  if (config_.serving.poll_repository_ms > 0) {
+    poller_ = std::make_unique<RepositoryPoller>(
+        *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
+  }
+  return OkStatus();
+}
 
 bool Application::ready() const {
   return !shutting_down_.load() && models_->ReadyCount() > 0 && log_->running();
@@ -81,6 +87,7 @@ void Application::Shutdown() {
   LogInfo("shutting down: draining in-flight requests")
       .Kv("in_flight", server_->InFlight())
       .Kv("drain_timeout_ms", config_.server.drain_timeout_ms);
+  poller_.reset();
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   log_->Stop();

@@ -20,6 +20,7 @@
 #include "serving/model_repository.h"
 #include "serving/oip_api.h"
 #include "serving/predict_api.h"
+#include "serving/repository_api.h"
 #include "store/prediction_log.h"
 
 namespace closedloop {
@@ -49,6 +50,8 @@ class Application {
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<PredictApi> predict_api_;
   std::unique_ptr<OipApi> oip_api_;
+  std::unique_ptr<RepositoryApi> repository_api_;
+  std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

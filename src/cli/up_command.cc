@@ -16,6 +16,7 @@ struct UpFlags {
   std::string config_file;
   std::optional<std::string> listen, data_dir, log_level, log_format, model_repository;
   std::optional<int> workers;
+  std::optional<double> poll_seconds;
   std::string examples_dir;
   bool no_demo = false;
 };
@@ -45,6 +46,7 @@ int RunUp(const UpFlags& f) {
   if (f.data_dir) config.data_dir = *f.data_dir;
   if (f.model_repository) config.serving.model_repository = *f.model_repository;
   if (f.workers) config.server.workers = *f.workers;
+  if (f.poll_seconds) config.serving.poll_repository_ms = static_cast<int>(*f.poll_seconds * 1000);
   if (f.log_level) config.logging.level = *f.log_level;
   if (f.log_format) {
     if (*f.log_format != "json" && *f.log_format != "logfmt") {
@@ -106,6 +108,9 @@ void AddUpCommand(CLI::App& app, int& exit_code) {
                  "Model repository (default: <data-dir>/models)");
   up->add_option("--workers", flags->workers, "IO threads (default: number of cores)")
       ->check(CLI::Range(1, 256));
+  up->add_option("--poll-repository", flags->poll_seconds,
+                 "Reload changed models every SECONDS (e.g. 2 or 0.5)")
+      ->check(CLI::Range(0.05, 86400.0));
   up->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   up->add_option("--log-format", flags->log_format, "logfmt|json");
   up->add_option("--examples-dir", flags->examples_dir, "Demo data (default: examples/support)");

@@ -4,7 +4,7 @@
 //
 //   [server]          listen, workers, body_limit_bytes, header_timeout_ms,
 //                     body_timeout_ms, drain_timeout_ms
-//   [serving]         model_repository, max_text_bytes
+//   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
@@ -35,6 +35,7 @@ struct ServerConfig {
 struct ServingConfig {
   std::string model_repository;  // empty: <data_dir>/models
   size_t max_text_bytes = 10000;
+  int poll_repository_ms = 0;  // > 0: reload changed models every this many ms
 };
 
 struct PredictionLogConfig {

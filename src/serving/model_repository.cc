@@ -1,7 +1,9 @@
 #include "serving/model_repository.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <set>
 
 #include <toml++/toml.h>
 
@@ -17,6 +19,14 @@ std::optional<int64_t> ParseVersion(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || v <= 0) return std::nullopt;
   return v;
+}
+
+std::string FileStamp(const fs::path& p) {
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  if (ec) return "-";
+  auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
+  return std::to_string(size) + "@" + std::to_string(mtime);
 }
 
 StatusOr<std::map<std::string, int64_t, std::less<>>> LoadAliases(const fs::path& file) {
@@ -39,12 +49,89 @@ StatusOr<std::map<std::string, int64_t, std::less<>>> LoadAliases(const fs::path
   return out;
 }
 
+// Which versions to serve (Triton's version_policy). Default: every version.
+struct VersionPolicy {
+  enum Kind { kAll, kLatest, kSpecific } kind = kAll;
+  int64_t latest = 1;
+  std::set<int64_t> specific;
+};
+
+StatusOr<VersionPolicy> LoadPolicy(const fs::path& file) {
+  VersionPolicy p;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return p;
+  try {
+    toml::table t = toml::parse_file(file.string());
+    for (const auto& [k, v] : t) {
+      if (k.str() != "version_policy" && k.str() != "latest" && k.str() != "versions") {
+        return InvalidArgument(file.string() + ": unknown key '" + std::string(k.str()) + "'");
+      }
+    }
+    std::string kind = t["version_policy"].value_or(std::string("all"));
+    if (kind == "latest") {
+      p.kind = VersionPolicy::kLatest;
+      p.latest = t["latest"].value_or(int64_t{1});
+      if (p.latest < 1) return InvalidArgument(file.string() + ": 'latest' must be >= 1");
+    } else if (kind == "specific") {
+      p.kind = VersionPolicy::kSpecific;
+      const toml::array* arr = t["versions"].as_array();
+      if (arr == nullptr) return InvalidArgument(file.string() + ": 'versions' must be an array");
+      for (const auto& e : *arr) {
+        auto n = e.value<int64_t>();
+        if (!n || *n <= 0)
+          return InvalidArgument(file.string() + ": 'versions' must hold positive integers");
+        p.specific.insert(*n);
+      }
+    } else if (kind != "all") {
+      return InvalidArgument(file.string() +
+                             ": 'version_policy' must be \"all\", \"latest\" or \"specific\"");
+    }
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(file.string() + ": " + std::string(e.description()));
+  }
+  return p;
+}
+
+std::vector<std::string> ModelDirs(const std::string& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    std::string n = e.path().filename().string();
+    if (e.is_directory() && !n.empty() && n[0] != '.') out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Fingerprint of a model directory: its version dirs and every file's stamp.
+std::string ModelFingerprint(const fs::path& dir) {
+  std::string fp = FileStamp(dir / "aliases.toml") + "|" + FileStamp(dir / "model.toml");
+  std::vector<std::string> entries;
+  std::error_code ec;
+  for (const auto& v : fs::directory_iterator(dir, ec)) {
+    if (v.is_directory() && v.path().filename().string()[0] != '.') {
+      entries.push_back(v.path().filename().string() + ":" + VersionFingerprint(v.path().string()));
+    }
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) fp += "|" + e;
+  return fp;
+}
+
 }  // namespace
+
+std::string VersionFingerprint(const std::string& dir) {
+  fs::path d(dir);
+  return FileStamp(d / "config.toml") + "," + FileStamp(d / "model.bin") + "," +
+         FileStamp(d / "model.ftz");
+}
 
 StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir, std::string name,
                                                          int64_t version) {
-  ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir + "/config.toml"));
   auto mv = std::make_unique<ModelVersion>();
+  mv->fingerprint =
+      VersionFingerprint(dir);  // before reading: a change during load is seen next time
+  ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir + "/config.toml"));
   mv->name = std::move(name);
   mv->version = version;
   mv->version_label = std::to_string(version);
@@ -67,68 +154,190 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
   return mv;
 }
 
-ModelRepository::ModelRepository(std::string root) : root_(std::move(root)) {
+ModelRepository::ModelRepository(std::string root, Family<Gauge>* versions_gauge)
+    : root_(std::move(root)), versions_gauge_(versions_gauge) {
   snapshot_.store(std::make_shared<const Snapshot>());
 }
 
+ModelRepository::Model ModelRepository::BuildModel(const std::string& name,
+                                                   const Model* old) const {
+  fs::path dir = fs::path(root_) / name;
+  Model model;
+  model.fingerprint = ModelFingerprint(dir);
+  auto aliases = LoadAliases(dir / "aliases.toml");
+  if (aliases.ok()) {
+    model.aliases = std::move(aliases).value();
+  } else {
+    LogError("model aliases ignored").Kv("model", name).Kv("error", aliases.status().message());
+    if (old != nullptr) model.aliases = old->aliases;
+  }
+  auto policy = LoadPolicy(dir / "model.toml");
+  if (!policy.ok()) {
+    LogError("version policy ignored; serving all versions")
+        .Kv("model", name)
+        .Kv("error", policy.status().message());
+  }
+  VersionPolicy pol = policy.ok() ? *policy : VersionPolicy{};
+
+  std::map<int64_t, std::string> found;  // version -> directory
+  std::error_code ec;
+  for (const auto& v : fs::directory_iterator(dir, ec)) {
+    if (!v.is_directory()) continue;
+    std::string vname = v.path().filename().string();
+    if (vname[0] == '.') continue;
+    if (auto n = ParseVersion(vname)) {
+      found.emplace(*n, v.path().string());
+    } else {
+      model.states.push_back(
+          {name, 0, false, "version directory '" + vname + "' is not a positive integer"});
+    }
+  }
+  std::set<int64_t> wanted;
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    bool take =
+        pol.kind == VersionPolicy::kAll ||
+        (pol.kind == VersionPolicy::kSpecific && pol.specific.count(it->first)) ||
+        (pol.kind == VersionPolicy::kLatest && static_cast<int64_t>(wanted.size()) < pol.latest);
+    if (take) wanted.insert(it->first);
+  }
+  for (int64_t version : wanted) {
+    const std::string& vdir = found[version];
+    ModelState state{name, version, false, ""};
+    std::shared_ptr<const ModelVersion> previous;
+    if (old != nullptr) {
+      auto it = old->versions.find(version);
+      if (it != old->versions.end()) previous = it->second;
+    }
+    if (previous && previous->fingerprint == VersionFingerprint(vdir)) {
+      model.versions.emplace(version, previous);  // unchanged: keep serving the loaded one
+      state.ready = true;
+    } else {
+      auto loaded = LoadModelVersion(vdir, name, version);
+      if (loaded.ok()) {
+        model.versions.emplace(version,
+                               std::shared_ptr<const ModelVersion>(std::move(loaded).value()));
+        state.ready = true;
+        LogInfo("model loaded").Kv("model", name).Kv("version", version);
+      } else if (previous) {
+        // The new files are broken: the version in memory keeps serving.
+        model.versions.emplace(version, previous);
+        state.ready = true;
+        state.error = "reload failed, previous load still serving: " + loaded.status().message();
+        LogError("model reload failed; previous load keeps serving")
+            .Kv("model", name)
+            .Kv("version", version)
+            .Kv("error", loaded.status().message());
+      } else {
+        state.error = loaded.status().message();
+        LogError("model failed to load")
+            .Kv("model", name)
+            .Kv("version", version)
+            .Kv("error", state.error);
+      }
+    }
+    model.states.push_back(std::move(state));
+  }
+  std::sort(model.states.begin(), model.states.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  return model;
+}
+
+void ModelRepository::Publish(std::shared_ptr<Snapshot> snap) {
+  if (versions_gauge_ != nullptr) {
+    size_t ready = 0, failed = 0;
+    for (const auto& [name, m] : snap->models) {
+      for (const auto& s : m.states) (s.ready ? ready : failed)++;
+    }
+    versions_gauge_->Labels({"ready"}).Set(static_cast<double>(ready));
+    versions_gauge_->Labels({"failed"}).Set(static_cast<double>(failed));
+  }
+  snapshot_.store(std::move(snap));
+}
+
 StatusOr<std::vector<ModelState>> ModelRepository::LoadAll() {
+  std::lock_guard lock(write_mu_);
   std::error_code ec;
   if (!fs::is_directory(root_, ec)) {
     return NotFound("model repository '" + root_ + "' is not a directory");
   }
+  auto old = snapshot_.load();
   auto snap = std::make_shared<Snapshot>();
-  std::vector<fs::path> model_dirs;
-  for (const auto& e : fs::directory_iterator(root_, ec)) {
-    // Dot-directories are staging areas (a model being trained or copied in).
-    if (e.is_directory() && e.path().filename().string()[0] != '.') model_dirs.push_back(e.path());
+  std::vector<ModelState> states;
+  for (const std::string& name : ModelDirs(root_)) {
+    auto it = old->models.find(name);
+    Model m = BuildModel(name, it == old->models.end() ? nullptr : &it->second);
+    states.insert(states.end(), m.states.begin(), m.states.end());
+    snap->models.emplace(name, std::move(m));
   }
-  std::sort(model_dirs.begin(), model_dirs.end());
-  for (const auto& model_dir : model_dirs) {
-    std::string name = model_dir.filename().string();
-    Model model;
-    auto aliases = LoadAliases(model_dir / "aliases.toml");
-    if (aliases.ok()) {
-      model.aliases = std::move(aliases).value();
-    } else {
-      LogError("model aliases ignored").Kv("model", name).Kv("error", aliases.status().message());
-    }
-    for (const auto& v : fs::directory_iterator(model_dir, ec)) {
-      if (!v.is_directory()) continue;
-      std::string vname = v.path().filename().string();
-      ModelState state{name, 0, false, ""};
-      auto number = ParseVersion(vname);
-      if (!number) {
-        state.error = "version directory '" + vname + "' is not a positive integer";
-      } else {
-        state.version = *number;
-        auto loaded = LoadModelVersion(v.path().string(), name, *number);
-        if (loaded.ok()) {
-          state.ready = true;
-          model.versions.emplace(*number,
-                                 std::shared_ptr<const ModelVersion>(std::move(loaded).value()));
-          ++snap->ready;
-        } else {
-          state.error = loaded.status().message();
-        }
-      }
-      if (state.ready) {
-        LogInfo("model loaded").Kv("model", name).Kv("version", state.version);
-      } else {
-        LogError("model failed to load")
-            .Kv("model", name)
-            .Kv("version", vname)
-            .Kv("error", state.error);
-      }
-      snap->states.push_back(std::move(state));
-    }
-    snap->models.emplace(name, std::move(model));
-  }
-  std::sort(snap->states.begin(), snap->states.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
-  });
-  std::vector<ModelState> states = snap->states;
-  snapshot_.store(std::move(snap));
+  Publish(std::move(snap));
   return states;
+}
+
+StatusOr<std::vector<ModelState>> ModelRepository::LoadModel(std::string_view name) {
+  if (name.empty() || name[0] == '.' || name.find('/') != std::string_view::npos ||
+      name.find('@') != std::string_view::npos) {
+    return InvalidArgument("'" + std::string(name) + "' is not a model directory name");
+  }
+  std::lock_guard lock(write_mu_);
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(root_) / name, ec)) {
+    return NotFound("no model directory '" + std::string(name) + "' in '" + root_ + "'");
+  }
+  auto old = snapshot_.load();
+  auto snap = std::make_shared<Snapshot>(*old);
+  auto it = old->models.find(name);
+  Model m = BuildModel(std::string(name), it == old->models.end() ? nullptr : &it->second);
+  std::vector<ModelState> states = m.states;
+  snap->models.insert_or_assign(std::string(name), std::move(m));
+  Publish(std::move(snap));
+  std::string failures;
+  for (const auto& s : states) {
+    if (!s.error.empty()) {
+      failures += (failures.empty() ? "" : "; ") + std::string("version ") +
+                  std::to_string(s.version) + ": " + s.error;
+    }
+  }
+  if (!failures.empty()) {
+    return FailedPrecondition("model '" + std::string(name) + "': " + failures);
+  }
+  return states;
+}
+
+Status ModelRepository::UnloadModel(std::string_view name) {
+  std::lock_guard lock(write_mu_);
+  auto old = snapshot_.load();
+  if (old->models.find(name) == old->models.end()) {
+    return NotFound("model '" + std::string(name) + "' is not loaded");
+  }
+  auto snap = std::make_shared<Snapshot>(*old);
+  snap->models.erase(snap->models.find(name));
+  Publish(std::move(snap));
+  LogInfo("model unloaded").Kv("model", name);
+  return OkStatus();
+}
+
+std::vector<std::string> ModelRepository::PollOnce() {
+  std::lock_guard lock(write_mu_);
+  auto old = snapshot_.load();
+  std::vector<std::string> changed;
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return changed;
+  auto snap = std::make_shared<Snapshot>();
+  for (const std::string& name : ModelDirs(root_)) {
+    auto it = old->models.find(name);
+    if (it != old->models.end() &&
+        it->second.fingerprint == ModelFingerprint(fs::path(root_) / name)) {
+      snap->models.emplace(name, it->second);
+      continue;
+    }
+    changed.push_back(name);
+    snap->models.emplace(name, BuildModel(name, it == old->models.end() ? nullptr : &it->second));
+  }
+  for (const auto& [name, m] : old->models) {
+    if (snap->models.find(name) == snap->models.end()) changed.push_back(name);  // removed
+  }
+  if (!changed.empty()) Publish(std::move(snap));
+  return changed;
 }
 
 StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(
@@ -174,6 +383,14 @@ StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(
   return v->second;
 }
 
+std::vector<ModelState> ModelRepository::List() const {
+  std::vector<ModelState> out;
+  for (const auto& [name, m] : snapshot_.load()->models) {
+    out.insert(out.end(), m.states.begin(), m.states.end());
+  }
+  return out;
+}
+
 StatusOr<std::vector<int64_t>> ModelRepository::ReadyVersions(std::string_view name) const {
   auto snap = snapshot_.load();
   auto it = snap->models.find(name.substr(0, name.find('@')));
@@ -183,8 +400,10 @@ StatusOr<std::vector<int64_t>> ModelRepository::ReadyVersions(std::string_view n
   return out;
 }
 
-std::vector<ModelState> ModelRepository::List() const { return snapshot_.load()->states; }
-
-size_t ModelRepository::ReadyCount() const { return snapshot_.load()->ready; }
+size_t ModelRepository::ReadyCount() const {
+  size_t n = 0;
+  for (const auto& [name, m] : snapshot_.load()->models) n += m.versions.size();
+  return n;
+}
 
 }  // namespace closedloop

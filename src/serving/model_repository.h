@@ -1,27 +1,37 @@
 // ModelRepository: the models under a root directory, laid out as
 //
 //   <root>/<name>/<version>/config.toml + model.bin | model.ftz
-//   <root>/<name>/aliases.toml          optional: champion = 3
+//   <root>/<name>/aliases.toml     optional: champion = 3
+//   <root>/<name>/model.toml       optional: version_policy = "all" | "latest" | "specific",
+//                                  latest = 1 (how many, for "latest"), versions = [1, 3]
 //
-// Versions are positive integers. Every version is loaded independently: one
-// that fails is recorded with its error (and shown by List()) while the others
-// serve. A request without a version gets the highest loaded version.
+// Versions are positive integers; dot-directories are ignored (staging areas). A
+// request without a version gets the highest served version.
 //
-// Thread safety: Resolve() and List() are lock-free reads of an immutable
-// snapshot (std::atomic<std::shared_ptr>); LoadAll() builds a new snapshot and
-// swaps it in. A request holds shared_ptr<const ModelVersion>, so a version
-// replaced mid-request is freed only after its last request finishes.
+// Loading is per model and incremental: a version whose files did not change is
+// kept as it is, a changed or new one is loaded beside the old, and only a
+// successful load replaces it: when a new file is corrupt, the version already in
+// memory keeps serving and the error is reported. Every version failure is
+// recorded (List(), LoadModel's result) and never takes other versions down.
+//
+// Thread safety: Resolve(), List(), ReadyVersions(), ReadyCount() are lock-free
+// reads of an immutable snapshot (std::atomic<std::shared_ptr>). LoadAll,
+// LoadModel, UnloadModel and PollOnce serialize on an internal mutex and publish
+// a new snapshot. A request holds shared_ptr<const ModelVersion>, so a version
+// replaced or unloaded mid-request is freed only after its last request finishes.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "monitor/metrics.h"
 #include "serving/backend.h"
 #include "serving/model_config.h"
 
@@ -32,6 +42,7 @@ struct ModelVersion {
   int64_t version = 0;
   std::string version_label;  // version as text, for responses and metric labels
   std::string path;           // the model file
+  std::string fingerprint;    // sizes and mtimes of the files it was loaded from
   ModelConfig config;
   std::unique_ptr<Backend> backend;
 };
@@ -40,44 +51,59 @@ struct ModelState {
   std::string name;
   int64_t version = 0;
   bool ready = false;
-  std::string error;  // why it is not ready
+  std::string error;  // why it is not ready (or why a newer file was not taken)
 };
 
 class ModelRepository {
  public:
-  explicit ModelRepository(std::string root);
+  // `versions_gauge` (optional, labels {state}) is kept at the ready/failed counts.
+  explicit ModelRepository(std::string root, Family<Gauge>* versions_gauge = nullptr);
 
-  // (Re)scans the root and loads everything. Returns every version's state; a
-  // missing root directory is an error.
+  // Loads every model under the root and drops models whose directory is gone.
+  // A missing root directory is an error.
   StatusOr<std::vector<ModelState>> LoadAll();
+  // (Re)loads one model by its directory name. NotFound if the directory does not
+  // exist; FailedPrecondition naming the versions that failed (the others serve).
+  StatusOr<std::vector<ModelState>> LoadModel(std::string_view name);
+  // Stops serving a model; in-flight requests finish on the versions they hold.
+  Status UnloadModel(std::string_view name);
+  // Reloads the models whose files changed since the last load, loads new model
+  // directories, unloads removed ones. Returns the names that changed.
+  std::vector<std::string> PollOnce();
 
   // `model` is "name" or "name@alias"; `version` is empty or a version number.
-  // NotFound names the model, alias or version that does not exist.
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(std::string_view model,
                                                         std::string_view version) const;
-
   std::vector<ModelState> List() const;
-  // Loaded versions of a model, ascending; NotFound if the model is unknown.
+  // Served versions of a model, ascending; NotFound if the model is unknown.
   StatusOr<std::vector<int64_t>> ReadyVersions(std::string_view name) const;
   size_t ReadyCount() const;
   const std::string& root() const { return root_; }
 
  private:
   struct Model {
-    std::map<int64_t, std::shared_ptr<const ModelVersion>> versions;  // ready ones
+    std::map<int64_t, std::shared_ptr<const ModelVersion>> versions;  // served ones
     std::map<std::string, int64_t, std::less<>> aliases;
+    std::vector<ModelState> states;
+    std::string fingerprint;  // of the whole model directory, for PollOnce
   };
   struct Snapshot {
     std::map<std::string, Model, std::less<>> models;
-    std::vector<ModelState> states;
-    size_t ready = 0;
   };
+  // Builds the new state of one model from disk, reusing unchanged versions of `old`.
+  Model BuildModel(const std::string& name, const Model* old) const;
+  void Publish(std::shared_ptr<Snapshot> snap);
+
   std::string root_;
+  Family<Gauge>* versions_gauge_;
+  std::mutex write_mu_;  // serializes loads/unloads/polls; never taken by readers
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 };
 
 // Loads one version directory (config + backend of the configured flavor).
 StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir, std::string name,
                                                          int64_t version);
+// Sizes and mtimes of the files in a version directory.
+std::string VersionFingerprint(const std::string& dir);
 
 }  // namespace closedloop

@@ -134,7 +134,7 @@ void PredictApi::ListModels(RequestContext& ctx) {
   for (const ModelState& s : models_.List()) {
     w.BeginObject().Key("name").String(s.name).Key("version").Int(s.version).Key("state").String(
         s.ready ? "READY" : "UNAVAILABLE");
-    if (!s.ready) w.Key("reason").String(s.error);
+    if (!s.error.empty()) w.Key("reason").String(s.error);
     w.EndObject();
   }
   w.EndArray().EndObject();

@@ -86,3 +86,96 @@ TEST(ModelRepositoryMissingTest, MissingRootIsAnError) {
 
 }  // namespace
 }  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+class ModelReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { repo_ = testing::InstallTestModel(dir_.path()); }
+  void AddVersion(int v) {
+    fs::copy(repo_ + "/support-intent/1", repo_ + "/support-intent/.staging",
+             fs::copy_options::recursive);
+    fs::rename(repo_ + "/support-intent/.staging", repo_ + "/support-intent/" + std::to_string(v));
+  }
+  testing::TempDir dir_;
+  std::string repo_;
+};
+
+TEST_F(ModelReloadTest, UnchangedVersionsAreKeptNotReloaded) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  auto before = *r.Resolve("support-intent", "1");
+  AddVersion(2);
+  auto states = r.LoadModel("support-intent");
+  ASSERT_TRUE(states.ok()) << states.status().message();
+  EXPECT_EQ(states->size(), 2u);
+  EXPECT_EQ(r.Resolve("support-intent", "1")->get(), before.get());  // same object
+  EXPECT_EQ((*r.Resolve("support-intent", ""))->version, 2);
+}
+
+TEST_F(ModelReloadTest, CorruptReplacementKeepsThePreviousLoadServing) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  auto before = *r.Resolve("support-intent", "1");
+  testing::WriteFile(repo_ + "/support-intent/1/model.bin", "corrupt, and a different size");
+  auto states = r.LoadModel("support-intent");
+  ASSERT_FALSE(states.ok());
+  EXPECT_EQ(states.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(states.status().message().find("version 1: reload failed, previous load still serving"),
+            std::string::npos);
+  auto still = r.Resolve("support-intent", "1");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->get(), before.get());
+  EXPECT_TRUE((*still)->backend->PredictText("card", 1).ok());
+  auto list = r.List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_TRUE(list[0].ready);
+  EXPECT_FALSE(list[0].error.empty());
+}
+
+TEST_F(ModelReloadTest, VersionPolicies) {
+  AddVersion(2);
+  AddVersion(3);
+  testing::WriteFile(repo_ + "/support-intent/model.toml",
+                     "version_policy = \"latest\"\nlatest = 2\n");
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  EXPECT_EQ(*r.ReadyVersions("support-intent"), (std::vector<int64_t>{2, 3}));
+  testing::WriteFile(repo_ + "/support-intent/model.toml",
+                     "version_policy = \"specific\"\nversions = [1, 3]\n");
+  ASSERT_TRUE(r.LoadModel("support-intent").ok());
+  EXPECT_EQ(*r.ReadyVersions("support-intent"), (std::vector<int64_t>{1, 3}));
+  // champion = 1 still resolves; version 2 is not served.
+  EXPECT_TRUE(r.Resolve("support-intent@champion", "").ok());
+  EXPECT_EQ(r.Resolve("support-intent", "2").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ModelReloadTest, PollFindsNewChangedAndRemovedModels) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  EXPECT_TRUE(r.PollOnce().empty());  // nothing changed
+  AddVersion(2);
+  EXPECT_EQ(r.PollOnce(), std::vector<std::string>{"support-intent"});
+  EXPECT_EQ((*r.Resolve("support-intent", ""))->version, 2);
+  fs::rename(repo_ + "/support-intent", repo_ + "/.gone");
+  EXPECT_EQ(r.PollOnce(), std::vector<std::string>{"support-intent"});
+  EXPECT_EQ(r.Resolve("support-intent", "").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ModelReloadTest, UnloadAndBadNames) {
+  ModelRepository r(repo_);
+  ASSERT_TRUE(r.LoadAll().ok());
+  auto held = *r.Resolve("support-intent", "");
+  ASSERT_TRUE(r.UnloadModel("support-intent").ok());
+  EXPECT_EQ(r.Resolve("support-intent", "").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(held->backend->PredictText("card", 1).ok());  // in-flight holder unaffected
+  EXPECT_EQ(r.UnloadModel("support-intent").code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.LoadModel("../etc").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.LoadModel("nope").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(r.LoadModel("support-intent").ok());
+  EXPECT_TRUE(r.Resolve("support-intent", "").ok());
+}
+
+}  // namespace
+}  // namespace closedloop
