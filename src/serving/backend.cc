@@ -11,4 +11,13 @@ StatusOr<std::vector<float>> Backend::SentenceVector(std::string_view) const {
                          "' have no sentence vectors");
 }
 
+const std::vector<std::string>& Backend::feature_names() const {
+  static const std::vector<std::string> kNone;
+  return kNone;
+}
+
+StatusOr<TabularPrediction> Backend::PredictRow(const std::vector<float>&, bool) const {
+  return InvalidArgument("models of flavor '" + std::string(flavor()) + "' do not take 'features'");
+}
+
 }  // namespace closedloop

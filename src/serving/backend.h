@@ -26,6 +26,15 @@ struct ScoredLabel {
 // Labels in descending probability, at most k of them.
 using LabelScores = std::vector<ScoredLabel>;
 
+// A tabular model's answer for one row.
+struct TabularPrediction {
+  LabelScores scores;  // classifiers: every class, most likely first; empty for regressors
+  float value = 0;     // regressors: the predicted value
+  // With explain: per-feature contributions (SHAP, in feature_names() order) and,
+  // last, the bias; for classifiers they explain the predicted class's margin.
+  std::vector<float> contributions;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -38,6 +47,11 @@ class Backend {
   // A fixed-size embedding of the text (fastText's sentence vector), for
   // clustering and drift. Default: unsupported by the flavor.
   virtual StatusOr<std::vector<float>> SentenceVector(std::string_view text) const;
+
+  // Tabular models: feature names in column order (empty for other flavors), and
+  // one row of values in that order (NaN marks a missing value).
+  virtual const std::vector<std::string>& feature_names() const;
+  virtual StatusOr<TabularPrediction> PredictRow(const std::vector<float>& row, bool explain) const;
 
   // Open Inference Protocol view of the model. The caller has already checked
   // the inputs against InputSpecs() (names, datatypes, ranks, fixed dimensions);

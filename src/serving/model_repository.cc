@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "serving/fasttext_backend.h"
+#include "serving/xgboost_backend.h"
 
 namespace closedloop {
 namespace fs = std::filesystem;
@@ -122,8 +123,11 @@ std::string ModelFingerprint(const fs::path& dir) {
 
 std::string VersionFingerprint(const std::string& dir) {
   fs::path d(dir);
-  return FileStamp(d / "config.toml") + "," + FileStamp(d / "model.bin") + "," +
-         FileStamp(d / "model.ftz");
+  std::string fp = FileStamp(d / "config.toml");
+  for (const char* f : {"model.bin", "model.ftz", "model.json", "model.ubj", "model.onnx"}) {
+    fp += "," + FileStamp(d / f);
+  }
+  return fp;
 }
 
 StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir, std::string name,
@@ -142,9 +146,16 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
     if (!fs::exists(file, ec)) return NotFound("no model.bin or model.ftz in '" + dir + "'");
     ASSIGN_OR_RETURN(mv->backend, FastTextBackend::Load(file));
     mv->path = file;
+  } else if (config.flavor == "xgboost") {
+    std::error_code ec;
+    std::string file = dir + "/model.json";
+    if (!fs::exists(file, ec)) file = dir + "/model.ubj";
+    if (!fs::exists(file, ec)) return NotFound("no model.json or model.ubj in '" + dir + "'");
+    ASSIGN_OR_RETURN(mv->backend, XGBoostBackend::Load(file, config.labels));
+    mv->path = file;
   } else {
     return InvalidArgument("unsupported flavor '" + config.flavor + "' in " + dir +
-                           "/config.toml (supported: fasttext)");
+                           "/config.toml (supported: fasttext, xgboost)");
   }
   if (!config.labels.empty() && config.labels != mv->backend->labels()) {
     return InvalidArgument("labels in " + dir +

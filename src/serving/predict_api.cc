@@ -1,8 +1,10 @@
 #include "serving/predict_api.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/json_writer.h"
 #include "core/sha256.h"
-#include "serving/predict_request.h"
 
 namespace closedloop {
 
@@ -45,6 +47,7 @@ void PredictApi::Predict(RequestContext& ctx) {
                                      std::to_string(mv->config.max_text_bytes)));
   }
 
+  if (req.has_features) return PredictTabular(ctx, req, *mv, start);
   auto compute_start = clock_.MonotonicNow();
   auto scores = mv->backend->PredictText(req.text, req.top_k > 0 ? req.top_k : mv->config.top_k);
   auto end = clock_.MonotonicNow();
@@ -92,6 +95,104 @@ void PredictApi::Predict(RequestContext& ctx) {
   rec.top_k_json = std::move(top).Take();
   if (store_inputs_) rec.input_text = std::move(req.text);
   log_.Append(rec);  // never blocks; a drop is counted and logged by the log
+}
+
+void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const ModelVersion& mv,
+                                std::chrono::steady_clock::time_point start) {
+  const Backend& b = *mv.backend;
+  const auto& names = b.feature_names();
+  if (names.empty()) return ctx.Error(b.PredictRow({}, false).status());  // not tabular
+  std::vector<float> row(names.size(), std::nanf(""));                    // not given: missing
+  for (const auto& [name, value] : req.features) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      return ctx.Error(InvalidArgument("unknown feature '" + name + "' (model '" + mv.name +
+                                       "' features: " + known + ")"));
+    }
+    if (std::isinf(value)) return ctx.Error(InvalidArgument("feature '" + name + "' is infinite"));
+    row[static_cast<size_t>(it - names.begin())] = static_cast<float>(value);
+  }
+  auto compute_start = clock_.MonotonicNow();
+  auto pred = b.PredictRow(row, req.explain);
+  auto end = clock_.MonotonicNow();
+  if (!pred.ok()) return ctx.Error(pred.status());
+  compute_seconds_->Labels({mv.name, mv.version_label})
+      .Observe(std::chrono::duration<double>(end - compute_start).count());
+
+  // The canonical input: every feature in model order, missing ones as null.
+  JsonWriter input(256);
+  input.BeginObject();
+  for (size_t i = 0; i < names.size(); ++i) {
+    input.Key(names[i]);
+    if (std::isnan(row[i])) {
+      input.Null();
+    } else {
+      input.Double(row[i]);
+    }
+  }
+  input.EndObject();
+
+  PredictionRecord rec;
+  rec.request_id = std::string(ctx.request_id);
+  rec.ts_ms = clock_.NowUnixMillis();
+  rec.model = mv.name;
+  rec.version = mv.version_label;
+  rec.input_sha256 = Sha256Hex(input.str());
+  rec.latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  JsonWriter top;
+  top.BeginArray();
+  size_t k = std::min<size_t>(req.top_k > 0 ? req.top_k : mv.config.top_k, pred->scores.size());
+  for (size_t i = 0; i < k; ++i) {
+    top.BeginObject()
+        .Key("label")
+        .String(b.labels()[pred->scores[i].index])
+        .Key("p")
+        .Double(pred->scores[i].p)
+        .EndObject();
+  }
+  top.EndArray();
+
+  JsonWriter w;
+  w.BeginObject()
+      .Key("request_id")
+      .String(rec.request_id)
+      .Key("model")
+      .String(rec.model)
+      .Key("version")
+      .String(rec.version);
+  if (!pred->scores.empty()) {
+    rec.label = b.labels()[pred->scores.front().index];
+    rec.confidence = pred->scores.front().p;
+    w.Key("label")
+        .String(rec.label)
+        .Key("confidence")
+        .Double(rec.confidence)
+        .Key("top_k")
+        .Raw(top.str());
+  } else {
+    JsonWriter v(32);
+    v.Double(pred->value);
+    rec.label = v.str();
+    rec.confidence = pred->value;
+    w.Key("prediction").Double(pred->value);
+  }
+  if (req.explain) {
+    w.Key("explanation")
+        .BeginObject()
+        .Key("bias")
+        .Double(pred->contributions.back())
+        .Key("contributions")
+        .BeginObject();
+    for (size_t i = 0; i < names.size(); ++i) w.Key(names[i]).Double(pred->contributions[i]);
+    w.EndObject().EndObject();
+  }
+  w.Key("latency_ms").Double(rec.latency_ms).EndObject();
+  ctx.Json(200, std::move(w).Take());
+  rec.top_k_json = std::move(top).Take();
+  if (store_inputs_) rec.input_text = std::move(input).Take();
+  log_.Append(rec);
 }
 
 void PredictApi::GetPrediction(RequestContext& ctx) {

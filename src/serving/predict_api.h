@@ -8,11 +8,14 @@
 // the API holds only immutable configuration and thread-safe collaborators.
 #pragma once
 
+#include <chrono>
+
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "monitor/metrics.h"
 #include "serving/model_repository.h"
+#include "serving/predict_request.h"
 #include "store/prediction_log.h"
 
 namespace closedloop {
@@ -30,6 +33,8 @@ class PredictApi {
   void ListModels(RequestContext& ctx);
 
  private:
+  void PredictTabular(RequestContext& ctx, PredictRequest& req, const ModelVersion& mv,
+                      std::chrono::steady_clock::time_point start);
   const ServingConfig serving_;
   const bool store_inputs_;
   ModelRepository& models_;

@@ -1,5 +1,7 @@
 #include "serving/predict_request.h"
 
+#include <cmath>
+
 #include <simdjson.h>
 
 namespace closedloop {
@@ -86,6 +88,25 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
       }
       req.text = s;
       has_text = true;
+    } else if (key == "features") {
+      simdjson::dom::object fo;
+      if (value.get(fo)) {
+        return InvalidArgument("field 'features' must be an object of feature names to numbers");
+      }
+      for (auto f : fo) {
+        double v = 0;
+        if (f.value.is_null()) {
+          v = std::nan("");
+        } else if (f.value.is_int64()) {
+          v = static_cast<double>(f.value.get_int64().value_unsafe());
+        } else if (f.value.get(v)) {
+          return InvalidArgument("feature '" + std::string(f.key) + "' must be a number or null");
+        }
+        req.features.emplace_back(std::string(f.key), v);
+      }
+      req.has_features = true;
+    } else if (key == "explain") {
+      if (value.get(req.explain)) return InvalidArgument("field 'explain' must be a boolean");
     } else if (key == "top_k") {
       int64_t n = 0;
       if (value.get(n) || n < 1 || n > 1000) {
@@ -94,11 +115,14 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
       req.top_k = static_cast<int>(n);
     } else {
       return InvalidArgument("unknown field '" + std::string(key) +
-                             "' (expected: model, version, text, top_k)");
+                             "' (expected: model, version, text, features, explain, top_k)");
     }
   }
   if (!has_model) return InvalidArgument("missing field 'model'");
-  if (!has_text) return InvalidArgument("missing field 'text'");
+  if (has_text && req.has_features) {
+    return InvalidArgument("give either 'text' or 'features', not both");
+  }
+  if (!has_text && !req.has_features) return InvalidArgument("missing field 'text'");
   return req;
 }
 

@@ -1,5 +1,8 @@
 // Parsing and validation of the /v1/predict request body:
-//   {"model": "name[@alias]", "version"?: "3" | 3, "text": "...", "top_k"?: 1..1000}
+//   {"model": "name[@alias]", "version"?: "3" | 3, "top_k"?: 1..1000,
+//    "text": "..."                              (text models), or
+//    "features": {"amount": 12.5, "age": null}  (tabular models; null = missing)
+//    "explain"?: bool                           (tabular: per-feature contributions)}
 // Every error is InvalidArgument with a message that names the field. The parser
 // is total: any byte string yields a request or an error (fuzzed).
 // Thread safety: uses a thread-local simdjson parser; safe from any thread.
@@ -7,6 +10,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -15,7 +20,10 @@ namespace closedloop {
 struct PredictRequest {
   std::string model;
   std::string version;  // empty: latest (or the alias)
-  std::string text;
+  std::string text;     // empty when features are given
+  bool has_features = false;
+  std::vector<std::pair<std::string, double>> features;  // NaN: given as null (missing)
+  bool explain = false;
   int top_k = 0;  // 0: the model's configured top_k
 };
 
