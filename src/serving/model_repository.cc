@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "serving/fasttext_backend.h"
+#include "serving/onnx_backend.h"
 #include "serving/xgboost_backend.h"
 
 namespace closedloop {
@@ -153,9 +154,13 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
     if (!fs::exists(file, ec)) return NotFound("no model.json or model.ubj in '" + dir + "'");
     ASSIGN_OR_RETURN(mv->backend, XGBoostBackend::Load(file, config.labels));
     mv->path = file;
+  } else if (config.flavor == "onnx") {
+    std::string file = dir + "/model.onnx";
+    ASSIGN_OR_RETURN(mv->backend, OnnxBackend::Load(file, config.labels));
+    mv->path = file;
   } else {
     return InvalidArgument("unsupported flavor '" + config.flavor + "' in " + dir +
-                           "/config.toml (supported: fasttext, xgboost)");
+                           "/config.toml (supported: fasttext, xgboost, onnx)");
   }
   if (!config.labels.empty() && config.labels != mv->backend->labels()) {
     return InvalidArgument("labels in " + dir +
