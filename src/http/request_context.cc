@@ -11,6 +11,12 @@ std::string_view RequestContext::Param(std::string_view name) const {
   return {};
 }
 
+std::shared_ptr<DeferredResponse> RequestContext::Defer() {
+  if (!defer_hook) return nullptr;  // no connection to complete later: answer synchronously
+  deferred = true;
+  return defer_hook();
+}
+
 void RequestContext::Json(unsigned http_status, std::string json_body) {
   status = http_status;
   body = std::move(json_body);

@@ -5,6 +5,8 @@
 // one handler call on one io thread; handlers must not keep pointers into it.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,8 +20,27 @@ namespace closedloop {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+struct RequestContext;
+
+// A response that a handler completes later (e.g. after a batch ran). Finish() may
+// be called from any thread, exactly once: it fills the context on the
+// connection's own io thread and sends the response. The connection (and the
+// request the context refers to) stay alive until then.
+class DeferredResponse {
+ public:
+  virtual ~DeferredResponse() = default;
+  virtual void Finish(std::function<void(RequestContext&)> fill) = 0;
+};
+
 struct RequestContext {
   RequestContext(const HttpRequest& req, std::string_view id) : request(req), request_id(id) {}
+
+  // Hands the response to a later DeferredResponse::Finish(); the handler then
+  // returns without filling the output. Null when the caller cannot defer (the
+  // handler must then answer synchronously).
+  std::shared_ptr<DeferredResponse> Defer();
+  std::function<std::shared_ptr<DeferredResponse>()> defer_hook;  // set by the server
+  bool deferred = false;
 
   const HttpRequest& request;
   std::string_view request_id;

@@ -72,11 +72,15 @@ void ServerShared::ErrorResponse(unsigned status, std::string_view message, unsi
       .Kv("error", message);
 }
 
-void ServerShared::Dispatch(HttpRequest& req, HttpResponse& res) {
-  auto start = clock.MonotonicNow();
-  std::string request_id = ids.Next();
-  RequestContext ctx(req, request_id);
+bool ServerShared::Dispatch(Exchange& ex,
+                            const std::function<std::shared_ptr<DeferredResponse>()>& defer) {
+  ex.start = clock.MonotonicNow();
+  ex.request_id = ids.Next();
+  HttpRequest& req = ex.request;
+  RequestContext& ctx = ex.ctx.emplace(req, ex.request_id);
+  ctx.defer_hook = defer;
   Router::Match match = router.Find(req.method(), req.target(), ctx);
+  ex.route = match.route;
   if (match.handler != nullptr) {
     auto content_type = req[http::field::content_type];
     if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
@@ -86,9 +90,11 @@ void ServerShared::Dispatch(HttpRequest& req, HttpResponse& res) {
       try {
         (*match.handler)(ctx);
       } catch (const std::exception& e) {  // safety net: handlers report errors as Status
-        LogError("handler threw").Kv("request_id", request_id).Kv("error", e.what());
+        LogError("handler threw").Kv("request_id", ex.request_id).Kv("error", e.what());
+        ctx.deferred = false;
         ctx.Error(Internal("internal error while handling the request"));
       }
+      if (ctx.deferred) return false;
     }
   } else if (match.status == 405) {
     ctx.Json(405, ErrorBody("method " + std::string(req.method_string()) + " is not allowed on " +
@@ -99,30 +105,37 @@ void ServerShared::Dispatch(HttpRequest& req, HttpResponse& res) {
     ctx.Json(404, ErrorBody("no route for " + std::string(req.method_string()) + " " +
                             std::string(target.substr(0, target.find('?')))));
   }
+  Finalize(ex);
+  return true;
+}
 
+void ServerShared::Finalize(Exchange& ex) {
+  HttpRequest& req = ex.request;
+  HttpResponse& res = ex.response;
+  RequestContext& ctx = *ex.ctx;
   res.version(req.version());
   res.result(ctx.status);
   res.set(http::field::server, "closedloop");
   res.set(http::field::content_type, ctx.content_type);
-  res.set("X-Request-Id", request_id);
+  res.set("X-Request-Id", ex.request_id);
   for (auto& [k, v] : ctx.headers) res.set(k, v);
   res.body() = std::move(ctx.body);
   res.keep_alive(req.keep_alive() && !draining.load(std::memory_order_relaxed));
   res.prepare_payload();
 
-  double seconds = std::chrono::duration<double>(clock.MonotonicNow() - start).count();
+  double seconds = std::chrono::duration<double>(clock.MonotonicNow() - ex.start).count();
   char code[8];
   auto code_end = std::to_chars(code, code + sizeof code, ctx.status).ptr;
   requests_total
-      ->Labels({match.route, req.method_string(), ctx.model_label, ctx.version_label,
+      ->Labels({ex.route, req.method_string(), ctx.model_label, ctx.version_label,
                 std::string_view(code, static_cast<size_t>(code_end - code))})
       .Inc();
-  request_seconds->Labels({match.route}).Observe(seconds);
+  request_seconds->Labels({ex.route}).Observe(seconds);
   if (spdlog::should_log(spdlog::level::debug)) {
     LogDebug("request")
-        .Kv("request_id", request_id)
+        .Kv("request_id", ex.request_id)
         .Kv("method", req.method_string())
-        .Kv("route", match.route)
+        .Kv("route", ex.route)
         .Kv("status", static_cast<int64_t>(ctx.status))
         .Kv("latency_ms", seconds * 1000);
   }

@@ -1,5 +1,6 @@
 #include "http/session.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -102,18 +103,44 @@ void HttpSession::OnBody(beast::error_code ec) {
   Handle();
 }
 
+namespace {
+
+class SessionDeferred final : public DeferredResponse {
+ public:
+  explicit SessionDeferred(std::shared_ptr<HttpSession> session) : session_(std::move(session)) {}
+  void Finish(std::function<void(RequestContext&)> fill) override {
+    auto session = std::move(session_);
+    auto& s = *session;
+    boost::asio::post(s.executor(), [session = std::move(session), fill = std::move(fill)] {
+      session->CompleteDeferred(fill);
+    });
+  }
+
+ private:
+  std::shared_ptr<HttpSession> session_;
+};
+
+}  // namespace
+
 void HttpSession::Handle() {
-  HttpRequest req = parser_->release();
-  response_ = {};
-  shared_.Dispatch(req, response_);
+  exchange_.request = parser_->release();
+  exchange_.response = {};
+  bool ready = shared_.Dispatch(
+      exchange_, [this] { return std::make_shared<SessionDeferred>(shared_from_this()); });
+  if (ready) WriteResponse();
+}
+
+void HttpSession::CompleteDeferred(const std::function<void(RequestContext&)>& fill) {
+  fill(*exchange_.ctx);
+  shared_.Finalize(exchange_);
   WriteResponse();
 }
 
 void HttpSession::WriteResponse() {
-  bool keep_alive = response_.keep_alive();
+  bool keep_alive = exchange_.response.keep_alive();
   // A client that does not read its response is cut off like one that does not send.
   stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-  http::async_write(stream_, response_,
+  http::async_write(stream_, exchange_.response,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                       self->OnWrite(ec, keep_alive);
                     });
@@ -132,9 +159,9 @@ void HttpSession::OnWrite(beast::error_code ec, bool keep_alive) {
 
 void HttpSession::FailRequest(unsigned status, std::string_view message) {
   unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-  response_ = {};
-  shared_.ErrorResponse(status, message, version, response_);
-  response_.keep_alive(false);  // the stream position is unknown now: never reuse it
+  exchange_.response = {};
+  shared_.ErrorResponse(status, message, version, exchange_.response);
+  exchange_.response.keep_alive(false);  // the stream position is unknown now: never reuse it
   close_after_error_ = true;
   WriteResponse();
 }

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -21,13 +23,28 @@ namespace closedloop {
 
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
+// One request/response on a connection, owned by the session so that it outlives
+// a handler that defers its response.
+struct Exchange {
+  HttpRequest request;
+  HttpResponse response;
+  std::string request_id;
+  std::optional<RequestContext> ctx;
+  std::string_view route = "unmatched";
+  std::chrono::steady_clock::time_point start;
+};
+
 // Shared by all sessions of one server; outlives them (the server destroys its
 // io_contexts, and with them every session, before this).
 struct ServerShared {
   ServerShared(const ServerConfig& c, const Router& r, MetricsRegistry& m, const Clock& clk);
 
-  // Runs the route for `req` and fills `res` (status, headers, body, keep-alive).
-  void Dispatch(HttpRequest& req, HttpResponse& res);
+  // Runs the route for ex.request. True: ex.response is ready. False: the handler
+  // deferred; `defer` made the DeferredResponse, which later calls Finalize().
+  bool Dispatch(Exchange& ex,
+                const std::function<std::shared_ptr<DeferredResponse>()>& defer = nullptr);
+  // Builds ex.response from ex.ctx (status, headers, body, keep-alive) and records metrics.
+  void Finalize(Exchange& ex);
   // A JSON error response for a request that could not be parsed or routed.
   void ErrorResponse(unsigned status, std::string_view message, unsigned version,
                      HttpResponse& res);
@@ -52,6 +69,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared);
   ~HttpSession();
   void Start() { ReadHeader(); }
+  // Called on the session's executor when a deferred handler finished.
+  void CompleteDeferred(const std::function<void(RequestContext&)>& fill);
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
   void ReadHeader();
@@ -74,7 +94,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   ServerShared& shared_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  HttpResponse response_;
+  Exchange exchange_;
   bool counted_in_flight_ = false;
   bool close_after_error_ = false;
   size_t discarded_ = 0;

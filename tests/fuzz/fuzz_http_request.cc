@@ -83,9 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       parser.put_eof(ec);
       if (ec || !parser.is_done()) break;
     }
-    HttpRequest req = parser.release();
-    HttpResponse res;
-    w.shared->Dispatch(req, res);
+    Exchange ex;
+    ex.request = parser.release();
+    if (!w.shared->Dispatch(ex)) __builtin_trap();  // no route defers without a hook
+    const HttpResponse& res = ex.response;
     if (res.result_int() < 100 || res.result_int() > 599) __builtin_trap();
     if (res[http::field::content_type].empty()) __builtin_trap();
   }
