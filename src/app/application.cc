@@ -27,7 +27,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   RegisterProcessMetrics(app->metrics_, clock);
   auto* versions_gauge = app->metrics_.AddGauge("closedloop_model_versions",
                                                 "Model versions by load state.", {"state"});
-  app->models_ = std::make_unique<ModelRepository>(config.ModelRepositoryPath(), versions_gauge);
+  app->batch_metrics_ = BatchMetricFamilies::Register(app->metrics_);
+  app->models_ = std::make_unique<ModelRepository>(config.ModelRepositoryPath(), versions_gauge,
+                                                   &app->batch_metrics_);
   auto states = app->models_->LoadAll();
   if (!states.ok()) return states.status();
 
@@ -90,6 +92,7 @@ void Application::Shutdown() {
   poller_.reset();
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
+  models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")
       .Kv("predictions_logged", log_->written())

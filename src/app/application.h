@@ -45,6 +45,7 @@ class Application {
   const Config config_;
   const Clock& clock_;
   MetricsRegistry metrics_;
+  BatchMetricFamilies batch_metrics_;
   Router router_;
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<PredictionLog> log_;

@@ -132,7 +132,8 @@ std::string VersionFingerprint(const std::string& dir) {
 }
 
 StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir, std::string name,
-                                                         int64_t version) {
+                                                         int64_t version,
+                                                         const BatchMetricFamilies* batch_metrics) {
   auto mv = std::make_unique<ModelVersion>();
   mv->fingerprint =
       VersionFingerprint(dir);  // before reading: a change during load is seen next time
@@ -167,11 +168,16 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
                            "/config.toml do not match the labels inside the model file");
   }
   mv->config = std::move(config);
+  if (mv->config.batching.max_batch_size > 1) {
+    mv->batcher = Batcher::Start(*mv->backend, mv->config.batching, batch_metrics, mv->name,
+                                 mv->version_label);
+  }
   return mv;
 }
 
-ModelRepository::ModelRepository(std::string root, Family<Gauge>* versions_gauge)
-    : root_(std::move(root)), versions_gauge_(versions_gauge) {
+ModelRepository::ModelRepository(std::string root, Family<Gauge>* versions_gauge,
+                                 const BatchMetricFamilies* batch_metrics)
+    : root_(std::move(root)), versions_gauge_(versions_gauge), batch_metrics_(batch_metrics) {
   snapshot_.store(std::make_shared<const Snapshot>());
 }
 
@@ -228,7 +234,7 @@ ModelRepository::Model ModelRepository::BuildModel(const std::string& name,
       model.versions.emplace(version, previous);  // unchanged: keep serving the loaded one
       state.ready = true;
     } else {
-      auto loaded = LoadModelVersion(vdir, name, version);
+      auto loaded = LoadModelVersion(vdir, name, version, batch_metrics_);
       if (loaded.ok()) {
         model.versions.emplace(version,
                                std::shared_ptr<const ModelVersion>(std::move(loaded).value()));
@@ -354,6 +360,14 @@ std::vector<std::string> ModelRepository::PollOnce() {
   }
   if (!changed.empty()) Publish(std::move(snap));
   return changed;
+}
+
+void ModelRepository::StopBatchers() {
+  for (const auto& [name, m] : snapshot_.load()->models) {
+    for (const auto& [v, mv] : m.versions) {
+      if (mv->batcher) mv->batcher->Stop();
+    }
+  }
 }
 
 StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(

@@ -33,11 +33,19 @@
 #include "core/status.h"
 #include "monitor/metrics.h"
 #include "serving/backend.h"
+#include "serving/batcher.h"
 #include "serving/model_config.h"
 
 namespace closedloop {
 
 struct ModelVersion {
+  ModelVersion() = default;
+  ModelVersion(const ModelVersion&) = delete;
+  ModelVersion& operator=(const ModelVersion&) = delete;
+  ~ModelVersion() {
+    if (batcher) batcher->Stop();  // before the backend it calls is freed
+  }
+
   std::string name;
   int64_t version = 0;
   std::string version_label;  // version as text, for responses and metric labels
@@ -45,6 +53,7 @@ struct ModelVersion {
   std::string fingerprint;    // sizes and mtimes of the files it was loaded from
   ModelConfig config;
   std::unique_ptr<Backend> backend;
+  std::shared_ptr<Batcher> batcher;  // set when config.batching.max_batch_size > 1
 };
 
 struct ModelState {
@@ -56,8 +65,10 @@ struct ModelState {
 
 class ModelRepository {
  public:
-  // `versions_gauge` (optional, labels {state}) is kept at the ready/failed counts.
-  explicit ModelRepository(std::string root, Family<Gauge>* versions_gauge = nullptr);
+  // `versions_gauge` (optional, labels {state}) is kept at the ready/failed counts;
+  // `batch_metrics` (optional) is given to the batchers of versions that batch.
+  explicit ModelRepository(std::string root, Family<Gauge>* versions_gauge = nullptr,
+                           const BatchMetricFamilies* batch_metrics = nullptr);
 
   // Loads every model under the root and drops models whose directory is gone.
   // A missing root directory is an error.
@@ -70,6 +81,9 @@ class ModelRepository {
   // Reloads the models whose files changed since the last load, loads new model
   // directories, unloads removed ones. Returns the names that changed.
   std::vector<std::string> PollOnce();
+  // Finishes the queued work of every served version's batcher and stops them (at
+  // shutdown, before the HTTP server that their completions post to is destroyed).
+  void StopBatchers();
 
   // `model` is "name" or "name@alias"; `version` is empty or a version number.
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(std::string_view model,
@@ -96,13 +110,15 @@ class ModelRepository {
 
   std::string root_;
   Family<Gauge>* versions_gauge_;
+  const BatchMetricFamilies* batch_metrics_;
   std::mutex write_mu_;  // serializes loads/unloads/polls; never taken by readers
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 };
 
 // Loads one version directory (config + backend of the configured flavor).
-StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir, std::string name,
-                                                         int64_t version);
+StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(
+    const std::string& dir, std::string name, int64_t version,
+    const BatchMetricFamilies* batch_metrics = nullptr);
 // Sizes and mtimes of the files in a version directory.
 std::string VersionFingerprint(const std::string& dir);
 

@@ -199,21 +199,29 @@ void OipApi::ModelReady(RequestContext& ctx) {
   ctx.body.clear();
 }
 
+struct OipApi::InferCall {
+  InferRequest req;
+  std::shared_ptr<const ModelVersion> mv;
+  std::chrono::steady_clock::time_point start;
+};
+
 void OipApi::Infer(RequestContext& ctx) {
-  auto start = clock_.MonotonicNow();
+  auto call = std::make_shared<InferCall>();
+  call->start = clock_.MonotonicNow();
   InferLimits limits;
   limits.max_bytes_element = serving_.max_text_bytes;
   auto req = ParseInferRequest(ctx.request.body(), limits);
   if (!req.ok()) return ctx.Error(req.status());
+  call->req = std::move(req).value();
   auto resolved = Resolve(ctx);
   if (!resolved.ok()) return ctx.Error(resolved.status());
-  const ModelVersion& m = **resolved;
-  const Backend& backend = *m.backend;
-  if (Status s = CheckInputs(req->inputs, backend.InputSpecs(), m.name); !s.ok()) {
+  call->mv = std::move(resolved).value();
+  const ModelVersion& m = *call->mv;
+  if (Status s = CheckInputs(call->req.inputs, m.backend->InputSpecs(), m.name); !s.ok()) {
     return ctx.Error(s);
   }
-  auto specs = backend.OutputSpecs();
-  for (const auto& o : req->outputs) {
+  auto specs = m.backend->OutputSpecs();
+  for (const auto& o : call->req.outputs) {
     if (std::none_of(specs.begin(), specs.end(), [&](const auto& s) { return s.name == o.name; })) {
       std::string names;
       for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
@@ -221,9 +229,34 @@ void OipApi::Infer(RequestContext& ctx) {
                                        "' outputs: " + names + ")"));
     }
   }
-  auto outputs = backend.Infer(req->inputs);
+  if (m.batcher) {
+    if (auto deferred = ctx.Defer()) {
+      Status queued = m.batcher->Submit(
+          call->req.inputs, [this, call, deferred](StatusOr<std::vector<Tensor>> outputs) {
+            deferred->Finish([this, call, outputs = std::move(outputs)](RequestContext& c) {
+              Respond(c, *call, outputs);
+            });
+          });
+      if (!queued.ok()) {
+        deferred->Finish([queued](RequestContext& c) {
+          c.Json(503, ErrorBody(queued.message()));
+          c.headers.emplace_back("Retry-After", "1");
+        });
+      }
+      return;
+    }
+  }
+  Respond(ctx, *call, m.backend->Infer(call->req.inputs));
+}
+
+void OipApi::Respond(RequestContext& ctx, const InferCall& call,
+                     StatusOr<std::vector<Tensor>> outputs) {
   if (!outputs.ok()) return ctx.Error(outputs.status());
   auto end = clock_.MonotonicNow();
+  const ModelVersion& m = *call.mv;
+  const Backend& backend = *m.backend;
+  const InferRequest* req = &call.req;
+  const auto start = call.start;
 
   // The response: all outputs, or the requested ones in the requested order.
   std::vector<Tensor> selected;

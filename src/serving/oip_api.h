@@ -4,7 +4,9 @@
 //   GET  /v2/models/{m}[/versions/{v}]                    model metadata
 //   GET  /v2/models/{m}[/versions/{v}]/ready              200 empty body, or 400/404 with error
 //   POST /v2/models/{m}[/versions/{v}]/infer              inference
-// {m} may be "name@alias". Rows of a classifier's inference are logged like
+// {m} may be "name@alias". Models with batching.max_batch_size > 1 go through
+// their Batcher (the response is deferred; a full queue answers 503 with
+// Retry-After). Rows of a classifier's inference are logged like
 // /v1/predict predictions (one record per row). Errors are {"error": "..."}.
 // Thread safety: as PredictApi (handlers run concurrently, no shared mutable state).
 #pragma once
@@ -12,6 +14,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/router.h"
+#include "serving/infer_request.h"
 #include "serving/model_repository.h"
 #include "store/prediction_log.h"
 
@@ -29,6 +32,8 @@ class OipApi {
   void ModelMetadata(RequestContext& ctx);
   void ModelReady(RequestContext& ctx);
   void Infer(RequestContext& ctx);
+  struct InferCall;  // what the response needs, kept across a batched (deferred) call
+  void Respond(RequestContext& ctx, const InferCall& call, StatusOr<std::vector<Tensor>> outputs);
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(RequestContext& ctx);
 
   const ServingConfig serving_;
