@@ -14,16 +14,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 OUT=$HERE/results
 mkdir -p "$OUT"
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$HERE/lib.sh"
 wait_http() {  # URL [curl args]: bounded wait until it answers
   local url=$1; shift
   for _ in $(seq 1 300); do

@@ -13,16 +13,18 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// {"name", "datatype", "shape": [...]  (the object is left open)
+void WriteTensorHeader(JsonWriter& w, const std::string& name, DataType type,
+                       const std::vector<int64_t>& shape) {
+  w.BeginObject().Key("name").String(name).Key("datatype").String(DataTypeName(type));
+  w.Key("shape").BeginArray();
+  for (int64_t d : shape) w.Int(d);
+  w.EndArray();
+}
+
 void WriteSpec(JsonWriter& w, const TensorSpec& s) {
-  w.BeginObject()
-      .Key("name")
-      .String(s.name)
-      .Key("datatype")
-      .String(DataTypeName(s.datatype))
-      .Key("shape")
-      .BeginArray();
-  for (int64_t d : s.shape) w.Int(d);
-  w.EndArray().EndObject();
+  WriteTensorHeader(w, s.name, s.datatype, s.shape);
+  w.EndObject();
 }
 
 void WriteData(JsonWriter& w, const Tensor& t) {
@@ -49,15 +51,8 @@ void WriteData(JsonWriter& w, const Tensor& t) {
 }
 
 void WriteTensor(JsonWriter& w, const Tensor& t) {
-  w.BeginObject()
-      .Key("name")
-      .String(t.name)
-      .Key("datatype")
-      .String(DataTypeName(t.datatype))
-      .Key("shape")
-      .BeginArray();
-  for (int64_t d : t.shape) w.Int(d);
-  w.EndArray().Key("data");
+  WriteTensorHeader(w, t.name, t.datatype, t.shape);
+  w.Key("data");
   WriteData(w, t);
   w.EndObject();
 }

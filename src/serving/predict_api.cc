@@ -10,6 +10,32 @@ namespace closedloop {
 
 namespace http = boost::beast::http;
 
+namespace {
+
+// [{"label": ..., "p": ...}, ...] for the first k scores.
+std::string TopKJson(const std::vector<std::string>& labels, const LabelScores& scores, size_t k) {
+  JsonWriter top;
+  top.BeginArray();
+  for (size_t i = 0; i < std::min(k, scores.size()); ++i) {
+    top.BeginObject()
+        .Key("label")
+        .String(labels[scores[i].index])
+        .Key("p")
+        .Double(scores[i].p)
+        .EndObject();
+  }
+  top.EndArray();
+  return std::move(top).Take();
+}
+
+// Opens a prediction response: {"request_id", "model", "version" (object left open).
+void BeginPrediction(JsonWriter& w, const PredictionRecord& rec) {
+  w.BeginObject().Key("request_id").String(rec.request_id).Key("model").String(rec.model);
+  w.Key("version").String(rec.version);
+}
+
+}  // namespace
+
 PredictApi::PredictApi(const ServingConfig& serving, const PredictionLogConfig& log_config,
                        ModelRepository& models, PredictionLog& log, MetricsRegistry& metrics,
                        const Clock& clock)
@@ -56,12 +82,7 @@ void PredictApi::Predict(RequestContext& ctx) {
       .Observe(std::chrono::duration<double>(end - compute_start).count());
 
   const auto& labels = mv->backend->labels();
-  JsonWriter top;
-  top.BeginArray();
-  for (const ScoredLabel& s : *scores) {
-    top.BeginObject().Key("label").String(labels[s.index]).Key("p").Double(s.p).EndObject();
-  }
-  top.EndArray();
+  std::string top = TopKJson(labels, *scores, scores->size());
 
   PredictionRecord rec;
   rec.request_id = std::string(ctx.request_id);
@@ -74,25 +95,12 @@ void PredictApi::Predict(RequestContext& ctx) {
   rec.latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
 
   JsonWriter w;
-  w.BeginObject()
-      .Key("request_id")
-      .String(rec.request_id)
-      .Key("model")
-      .String(rec.model)
-      .Key("version")
-      .String(rec.version)
-      .Key("label")
-      .String(rec.label)
-      .Key("confidence")
-      .Double(rec.confidence)
-      .Key("top_k")
-      .Raw(top.str())
-      .Key("latency_ms")
-      .Double(rec.latency_ms)
-      .EndObject();
+  BeginPrediction(w, rec);
+  w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
+  w.Key("latency_ms").Double(rec.latency_ms).EndObject();
   ctx.Json(200, std::move(w).Take());
 
-  rec.top_k_json = std::move(top).Take();
+  rec.top_k_json = std::move(top);
   if (store_inputs_) rec.input_text = std::move(req.text);
   log_.Append(rec);  // never blocks; a drop is counted and logged by the log
 }
@@ -141,36 +149,15 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const 
   rec.version = mv.version_label;
   rec.input_sha256 = Sha256Hex(input.str());
   rec.latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
-  JsonWriter top;
-  top.BeginArray();
-  size_t k = std::min<size_t>(req.top_k > 0 ? req.top_k : mv.config.top_k, pred->scores.size());
-  for (size_t i = 0; i < k; ++i) {
-    top.BeginObject()
-        .Key("label")
-        .String(b.labels()[pred->scores[i].index])
-        .Key("p")
-        .Double(pred->scores[i].p)
-        .EndObject();
-  }
-  top.EndArray();
+  size_t k = req.top_k > 0 ? static_cast<size_t>(req.top_k) : static_cast<size_t>(mv.config.top_k);
+  std::string top = TopKJson(b.labels(), pred->scores, k);
 
   JsonWriter w;
-  w.BeginObject()
-      .Key("request_id")
-      .String(rec.request_id)
-      .Key("model")
-      .String(rec.model)
-      .Key("version")
-      .String(rec.version);
+  BeginPrediction(w, rec);
   if (!pred->scores.empty()) {
     rec.label = b.labels()[pred->scores.front().index];
     rec.confidence = pred->scores.front().p;
-    w.Key("label")
-        .String(rec.label)
-        .Key("confidence")
-        .Double(rec.confidence)
-        .Key("top_k")
-        .Raw(top.str());
+    w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
   } else {
     JsonWriter v(32);
     v.Double(pred->value);
@@ -190,7 +177,7 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const 
   }
   w.Key("latency_ms").Double(rec.latency_ms).EndObject();
   ctx.Json(200, std::move(w).Take());
-  rec.top_k_json = std::move(top).Take();
+  rec.top_k_json = std::move(top);
   if (store_inputs_) rec.input_text = std::move(input).Take();
   log_.Append(rec);
 }

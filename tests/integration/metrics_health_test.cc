@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "integration/fixture.h"
+#include "support/command.h"
 
 namespace closedloop::testing {
 namespace {
@@ -11,16 +12,9 @@ class MetricsHealthTest : public ServerFixture {};
 
 // Runs `promtool check metrics` on the text; returns its exit code and output.
 std::pair<int, std::string> Promtool(const std::string& metrics_text, const std::string& dir) {
-  std::string file = dir + "/metrics.txt";
-  WriteFile(file, metrics_text);
-  std::string cmd = "promtool check metrics < " + file + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int rc = pclose(p);
-  return {WEXITSTATUS(rc), out};
+  WriteFile(dir + "/metrics.txt", metrics_text);
+  auto r = RunCommand("promtool check metrics < " + dir + "/metrics.txt");
+  return {r.exit_code, r.output};
 }
 
 TEST_F(MetricsHealthTest, MetricsCoverTheServingPathAndPassPromtool) {

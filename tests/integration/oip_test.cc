@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "integration/fixture.h"
+#include "support/command.h"
 
 namespace closedloop::testing {
 namespace {
@@ -15,19 +16,13 @@ struct CurlResult {
 
 // curl -s -X METHOD [--data-binary @file | -d body] URL; the last line is the status.
 CurlResult Curl(const std::string& method, const std::string& url, const std::string& data_arg) {
-  std::string cmd = "curl -s -X " + method + " -H 'Content-Type: application/json' " + data_arg +
-                    " -w '\\n%{http_code}' '" + url + "'";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
+  auto run = RunCommand("curl -s -X " + method + " -H 'Content-Type: application/json' " +
+                        data_arg + " -w '\\n%{http_code}' '" + url + "'");
   CurlResult r;
-  size_t nl = out.rfind('\n');
+  size_t nl = run.output.rfind('\n');
   if (nl == std::string::npos) return r;
-  r.status = std::atoi(out.c_str() + nl + 1);
-  r.body = out.substr(0, nl);
+  r.status = std::atoi(run.output.c_str() + nl + 1);
+  r.body = run.output.substr(0, nl);
   return r;
 }
 

@@ -3,18 +3,15 @@
 #include <filesystem>
 
 #include "integration/fixture.h"
+#include "support/command.h"
 #include "support/onnx_models.h"
 
 namespace closedloop::testing {
 namespace {
 
 std::pair<int, std::string> RunBinary(const std::string& args) {
-  FILE* p = popen((std::string(CLOSEDLOOP_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int rc = pclose(p);
-  return {WEXITSTATUS(rc), out};
+  auto r = RunClosedloop(args);
+  return {r.exit_code, r.output};
 }
 
 class OnnxServingTest : public ServerFixture {};

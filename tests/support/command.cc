@@ -1,0 +1,25 @@
+#include "support/command.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+namespace closedloop::testing {
+
+CommandResult RunCommand(const std::string& shell_command) {
+  CommandResult r;
+  FILE* p = popen((shell_command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+CommandResult RunClosedloop(const std::string& args) {
+  return RunCommand(std::string(CLOSEDLOOP_BINARY) + " " + args);
+}
+
+}  // namespace closedloop::testing

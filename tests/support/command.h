@@ -1,0 +1,17 @@
+// Runs a shell command (stdout and stderr together) and returns its exit code and output.
+#pragma once
+
+#include <string>
+
+namespace closedloop::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& shell_command);
+// `closedloop ARGS` (the binary under test).
+CommandResult RunClosedloop(const std::string& args);
+
+}  // namespace closedloop::testing
