@@ -8,17 +8,12 @@
 namespace closedloop::testing {
 namespace {
 
-std::pair<int, std::string> RunClosedloopPair(const std::string& args) {
-  auto r = RunClosedloop(args);
-  return {r.exit_code, r.output};
-}
-
 class CliTest : public ServerFixture {};
 
 TEST_F(CliTest, UnknownConfigKeyIsRejectedByName) {
   WriteFile(dir_.File("bad.toml"), "[server]\nlistn = \"127.0.0.1:0\"\n");
-  auto [rc, out] = RunClosedloopPair("up --no-demo --data-dir " + dir_.path() + " --config " +
-                                     dir_.File("bad.toml"));
+  auto [rc, out] = RunClosedloop("up --no-demo --data-dir " + dir_.path() + " --config " +
+                                 dir_.File("bad.toml"));
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("unknown key 'server.listn'"), std::string::npos) << out;
 }
@@ -39,8 +34,8 @@ TEST_F(CliTest, FlagsOverrideConfigAndJsonLogs) {
 
 TEST_F(CliTest, TrainTextReportsBadColumns) {
   WriteFile(dir_.File("d.csv"), "text,intent\nhello,greet\n");
-  auto [rc, out] = RunClosedloopPair("train text --input " + dir_.File("d.csv") +
-                                     " --label-col label --output " + dir_.File("m"));
+  auto [rc, out] = RunClosedloop("train text --input " + dir_.File("d.csv") +
+                                 " --label-col label --output " + dir_.File("m"));
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("column 'label' not found (columns: text, intent)"), std::string::npos) << out;
 }
@@ -49,9 +44,9 @@ TEST_F(CliTest, TrainedModelIsServable) {
   WriteFile(dir_.File("d.csv"),
             "text,label\nwhere is my card,card_arrival\ncard not arrived,card_arrival\n"
             "I want a refund,refund\nrefund my money,refund\n");
-  auto [rc, out] = RunClosedloopPair("train text --input " + dir_.File("d.csv") + " --output " +
-                                     dir_.File("models/tiny/1") +
-                                     " --epoch 20 --dim 8 --bucket 1000 --threads 1");
+  auto [rc, out] =
+      RunClosedloop("train text --input " + dir_.File("d.csv") + " --output " +
+                    dir_.File("models/tiny/1") + " --epoch 20 --dim 8 --bucket 1000 --threads 1");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("labels: 2"), std::string::npos);
   Start(kTestConfig, /*install_model=*/false);

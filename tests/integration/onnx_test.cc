@@ -9,28 +9,23 @@
 namespace closedloop::testing {
 namespace {
 
-std::pair<int, std::string> RunBinary(const std::string& args) {
-  auto r = RunClosedloop(args);
-  return {r.exit_code, r.output};
-}
-
 class OnnxServingTest : public ServerFixture {};
 
 TEST_F(OnnxServingTest, CheckCommandAnswersBeforeDeployment) {
   WriteMlpModel(dir_.File("mlp.onnx"));
-  auto [ok_rc, ok_out] = RunBinary("onnx check " + dir_.File("mlp.onnx"));
+  auto [ok_rc, ok_out] = RunClosedloop("onnx check " + dir_.File("mlp.onnx"));
   EXPECT_EQ(ok_rc, 0) << ok_out;
   EXPECT_NE(ok_out.find("Gemm x2  ok"), std::string::npos) << ok_out;
   EXPECT_NE(ok_out.find("run on zeros: ok"), std::string::npos);
   EXPECT_NE(ok_out.find("result: SUPPORTED"), std::string::npos);
 
   WriteLayerNormModel(dir_.File("ln.onnx"));
-  auto [bad_rc, bad_out] = RunBinary("onnx check " + dir_.File("ln.onnx"));
+  auto [bad_rc, bad_out] = RunClosedloop("onnx check " + dir_.File("ln.onnx"));
   EXPECT_EQ(bad_rc, 1) << bad_out;
   EXPECT_NE(bad_out.find("LayerNormalization x1  UNSUPPORTED"), std::string::npos) << bad_out;
   EXPECT_NE(bad_out.find("result: NOT SUPPORTED"), std::string::npos);
 
-  auto [missing_rc, missing_out] = RunBinary("onnx check " + dir_.File("none.onnx"));
+  auto [missing_rc, missing_out] = RunClosedloop("onnx check " + dir_.File("none.onnx"));
   EXPECT_EQ(missing_rc, 1);
   EXPECT_NE(missing_out.find("does not exist"), std::string::npos) << missing_out;
 }
