@@ -69,10 +69,14 @@ std::string Application::NotReadyReason() const {
 }
 
 void Application::RegisterSystemRoutes() {
-  router_.Add(http::verb::get, "/v2/health/live",
-              [](RequestContext& c) { c.Json(200, R"({"live":true})"); });
+  // As the Open Inference Protocol says: the status code is the answer, the body is
+  // empty. Not ready is 503 with the reason (DESIGN: 503 for not ready).
+  router_.Add(http::verb::get, "/v2/health/live", [](RequestContext& c) { c.status = 200; });
   router_.Add(http::verb::get, "/v2/health/ready", [this](RequestContext& c) {
-    if (ready()) return c.Json(200, R"({"ready":true})");
+    if (ready()) {
+      c.status = 200;
+      return;
+    }
     JsonWriter w;
     w.BeginObject().Key("ready").Bool(false).Key("reason").String(NotReadyReason()).EndObject();
     c.Json(503, std::move(w).Take());

@@ -94,6 +94,18 @@ TEST_F(XGBoostBackendTest, InferBatchAndErrors) {
   EXPECT_NE(bad.status().message().find("cannot load XGBoost model"), std::string::npos);
 }
 
+TEST_F(XGBoostBackendTest, UbjsonModelsLoadToo) {
+  auto b = Load("binary:logistic", {"legit", "fraud"});
+  ASSERT_NE(b, nullptr);
+  // Re-save the same model as UBJSON (XGBoost picks the format from the extension).
+  testing::ConvertXgboostModel(dir_ + "/model.json", dir_ + "/model.ubj");
+  auto u = XGBoostBackend::Load(dir_ + "/model.ubj", {"legit", "fraud"});
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  EXPECT_EQ((*u)->feature_names(), b->feature_names());
+  auto pj = b->PredictRow({400, 3, 1}, false), pu = (*u)->PredictRow({400, 3, 1}, false);
+  EXPECT_NEAR(pj->scores[0].p, pu->scores[0].p, 1e-7);
+}
+
 TEST_F(XGBoostBackendTest, RepositoryLoadsXgboostVersions) {
   testing::WriteXgboostModel(tmp_.File("models/fraud/1"), "binary:logistic");
   ModelRepository repo(tmp_.File("models"));

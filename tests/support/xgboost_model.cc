@@ -52,6 +52,15 @@ void WriteXgboostModel(const std::string& dir, const std::string& objective) {
   WriteFile(dir + "/config.toml", config);
 }
 
+void ConvertXgboostModel(const std::string& from, const std::string& to) {
+  BoosterHandle b;
+  XGBoosterCreate(nullptr, 0, &b);
+  if (XGBoosterLoadModel(b, from.c_str()) != 0 || XGBoosterSaveModel(b, to.c_str()) != 0) {
+    throw std::runtime_error(XGBGetLastError());
+  }
+  XGBoosterFree(b);
+}
+
 std::vector<float> XgboostReference(const std::string& model_file, const std::vector<float>& rows,
                                     int n_rows, int type) {
   BoosterHandle b;
