@@ -24,18 +24,27 @@ bool IsParam(const std::string& seg) {
 }  // namespace
 
 void Router::Add(boost::beast::http::verb method, std::string pattern, Handler handler) {
-  Route r{method, pattern, {}, std::move(handler)};
+  Route r{method, pattern, {}, false, std::move(handler)};
   ForEachSegment(pattern, [&r](std::string_view part) { r.segments.emplace_back(part); });
+  if (!r.segments.empty() && r.segments.back() == "*") {
+    r.segments.pop_back();
+    r.wildcard = true;
+  }
   routes_.push_back(std::move(r));
 }
 
 bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext* ctx) {
   size_t i = 0;
   bool ok = true;
+  size_t extra = 0;
   ForEachSegment(path, [&](std::string_view part) {
     if (!ok) return;
     if (i >= r.segments.size()) {
-      ok = false;
+      if (r.wildcard) {
+        ++extra;
+      } else {
+        ok = false;
+      }
       return;
     }
     const std::string& seg = r.segments[i++];
@@ -45,10 +54,11 @@ bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext
       ok = false;
     }
   });
-  if (!ok || i != r.segments.size()) return false;
+  if (!ok || i != r.segments.size() || (r.wildcard && extra == 0)) return false;
   if (ctx != nullptr) {
     i = 0;
     ForEachSegment(path, [&](std::string_view part) {
+      if (i >= r.segments.size()) return;
       const std::string& seg = r.segments[i++];
       if (IsParam(seg)) ctx->path_params.emplace_back(seg.substr(1, seg.size() - 2), part);
     });
@@ -65,18 +75,21 @@ Router::Match Router::Find(boost::beast::http::verb method, std::string_view tar
     return m;
   }
   bool path_matched = false;
-  for (const Route& r : routes_) {
-    if (!MatchSegments(r, path, nullptr)) continue;
-    if (r.method == method) {
-      MatchSegments(r, path, &ctx);
-      m.handler = &r.handler;
+  for (bool wildcards : {false, true}) {
+    if (wildcards && path_matched) break;  // an exact path with another method: 405
+    for (const Route& r : routes_) {
+      if (r.wildcard != wildcards || !MatchSegments(r, path, nullptr)) continue;
+      if (r.method == method) {
+        MatchSegments(r, path, &ctx);
+        m.handler = &r.handler;
+        m.route = r.pattern;
+        return m;
+      }
+      path_matched = true;
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += std::string(boost::beast::http::to_string(r.method));
       m.route = r.pattern;
-      return m;
     }
-    path_matched = true;
-    if (!m.allow.empty()) m.allow += ", ";
-    m.allow += std::string(boost::beast::http::to_string(r.method));
-    m.route = r.pattern;
   }
   m.status = path_matched ? 405 : 404;
   if (!path_matched) m.route = "unmatched";

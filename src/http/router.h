@@ -1,6 +1,8 @@
 // Router: maps (method, path) to a handler. Patterns are literal segments and
-// `{name}` segments, e.g. "/v1/predictions/{request_id}". A path that matches no
-// pattern is 404; a path that matches with another method is 405 with an Allow header.
+// `{name}` segments, e.g. "/v1/predictions/{request_id}"; a final "*" segment
+// ("/api/2.0/mlflow/*") matches one or more further segments and is only tried
+// when no other pattern matches the path. A path that matches no pattern is 404;
+// a path that matches with another method is 405 with an Allow header.
 //
 // Thread safety: Add() during set-up only; Dispatch() is then safe from any thread
 // (the route table is immutable while serving).
@@ -38,6 +40,7 @@ class Router {
     boost::beast::http::verb method;
     std::string pattern;
     std::vector<std::string> segments;
+    bool wildcard = false;  // last segment was "*" (not kept in segments)
     Handler handler;
   };
   static bool MatchSegments(const Route& r, std::string_view path, RequestContext* ctx);

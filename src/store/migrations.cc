@@ -4,14 +4,7 @@
 #include <vector>
 
 namespace closedloop {
-namespace {
-
-struct Migration {
-  int version;
-  const char* sql;
-};
-
-const std::vector<Migration>& Migrations() {
+const std::vector<Migration>& PredictionLogMigrations() {
   // predictions is WITHOUT ROWID: one B-tree keyed by request_id. Request ids are
   // ULIDs, so they sort by time and a time range is a key range: no second index
   // to maintain on the write path.
@@ -34,20 +27,17 @@ const std::vector<Migration>& Migrations() {
   return kMigrations;
 }
 
-}  // namespace
-
-int LatestSchemaVersion() { return Migrations().back().version; }
-
-Status ApplyMigrations(SqliteDb& db) {
+Status ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
+  const int latest = migrations.back().version;
   ASSIGN_OR_RETURN(auto stmt, db.Prepare("PRAGMA user_version"));
   ASSIGN_OR_RETURN(bool has_row, stmt.Step());
   int current = has_row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
-  if (current > LatestSchemaVersion()) {
+  if (current > latest) {
     return FailedPrecondition("database schema version " + std::to_string(current) +
-                              " is newer than this binary supports (" +
-                              std::to_string(LatestSchemaVersion()) + ")");
+                              " is newer than this binary supports (" + std::to_string(latest) +
+                              ")");
   }
-  for (const Migration& m : Migrations()) {
+  for (const Migration& m : migrations) {
     if (m.version <= current) continue;
     RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
     Status s = db.Exec(m.sql);

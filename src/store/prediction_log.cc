@@ -15,7 +15,8 @@ StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(const PredictionLog
                                                              const std::string& path,
                                                              MetricsRegistry& metrics) {
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SqliteDb::Mode::kReadWrite));
-  RETURN_IF_ERROR(ApplyMigrations(*db).WithContext("prediction log '" + path + "'"));
+  RETURN_IF_ERROR(
+      ApplyMigrations(*db, PredictionLogMigrations()).WithContext("prediction log '" + path + "'"));
   std::unique_ptr<PredictionLog> log(new PredictionLog(config, path, std::move(db), metrics));
   log->running_ = true;
   log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "http/query.h"
+
 #include <gtest/gtest.h>
 
 namespace closedloop {
@@ -45,6 +47,38 @@ TEST(RouterTest, StatusCodesMapToHttp) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnsupportedMedia), 415u);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503u);
   EXPECT_EQ(ErrorBody("field 'text' \"x\""), R"({"error":"field 'text' \"x\""})");
+}
+
+}  // namespace
+}  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+TEST(RouterWildcardTest, WildcardOnlyWhenNothingExactMatches) {
+  Router r;
+  int hit = 0;
+  r.Add(http::verb::post, "/api/2.0/mlflow/runs/create", [&](RequestContext&) { hit = 1; });
+  r.Add(http::verb::get, "/api/2.0/mlflow/*", [&](RequestContext&) { hit = 2; });
+  r.Add(http::verb::post, "/api/2.0/mlflow/*", [&](RequestContext&) { hit = 2; });
+  HttpRequest req;
+  RequestContext ctx(req, "id");
+  auto exact = r.Find(http::verb::post, "/api/2.0/mlflow/runs/create", ctx);
+  ASSERT_NE(exact.handler, nullptr);
+  (*exact.handler)(ctx);
+  EXPECT_EQ(hit, 1);
+  EXPECT_EQ(r.Find(http::verb::get, "/api/2.0/mlflow/runs/create", ctx).status, 405u);
+  auto unknown = r.Find(http::verb::post, "/api/2.0/mlflow/runs/explode", ctx);
+  ASSERT_NE(unknown.handler, nullptr);
+  EXPECT_EQ(unknown.route, "/api/2.0/mlflow/*");
+  EXPECT_EQ(r.Find(http::verb::get, "/api/2.0/mlflow", ctx).status, 404u);  // needs 1+ segment
+}
+
+TEST(QueryTest, DecodesParameters) {
+  EXPECT_EQ(QueryParam("/x?a=1&name=two%20words+and%2B", "name"), "two words and+");
+  EXPECT_EQ(QueryParam("/x?a=1&flag", "flag"), "");
+  EXPECT_FALSE(QueryParam("/x?a=1", "b"));
+  EXPECT_FALSE(QueryParam("/x", "a"));
 }
 
 }  // namespace

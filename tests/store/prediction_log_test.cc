@@ -102,14 +102,15 @@ TEST(MigrationsTest, IdempotentAndVersioned) {
   testing::TempDir dir;
   auto db = SqliteDb::Open(dir.File("m.db"), SqliteDb::Mode::kReadWrite);
   ASSERT_TRUE(db.ok());
-  ASSERT_TRUE(ApplyMigrations(**db).ok());
-  ASSERT_TRUE(ApplyMigrations(**db).ok());
+  ASSERT_TRUE(ApplyMigrations(**db, PredictionLogMigrations()).ok());
+  ASSERT_TRUE(ApplyMigrations(**db, PredictionLogMigrations()).ok());
   auto stmt = (*db)->Prepare("PRAGMA user_version");
   ASSERT_TRUE(stmt.ok());
   ASSERT_TRUE(*stmt->Step());
-  EXPECT_EQ(stmt->ColumnInt(0), LatestSchemaVersion());
+  EXPECT_EQ(stmt->ColumnInt(0), PredictionLogMigrations().back().version);
   ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 999").ok());
-  EXPECT_EQ(ApplyMigrations(**db).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApplyMigrations(**db, PredictionLogMigrations()).code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
