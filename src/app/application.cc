@@ -24,6 +24,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Unavailable("cannot create data dir '" + config.data_dir + "': " + ec.message());
 
+  if (config.serving.model_repository.empty()) {  // the default place: ours to create
+    std::filesystem::create_directories(config.ModelRepositoryPath(), ec);
+  }
   RegisterProcessMetrics(app->metrics_, clock);
   auto* versions_gauge = app->metrics_.AddGauge("closedloop_model_versions",
                                                 "Model versions by load state.", {"state"});
@@ -43,6 +46,10 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->oip_api_->Register(app->router_);
   app->repository_api_ = std::make_unique<RepositoryApi>(*app->models_);
   app->repository_api_->Register(app->router_);
+  ASSIGN_OR_RETURN(app->tracking_, TrackingStore::Open(config.data_dir + "/tracking.db",
+                                                       config.data_dir + "/artifacts", clock));
+  app->mlflow_api_ = std::make_unique<MlflowApi>(*app->tracking_, clock);
+  app->mlflow_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;

@@ -22,6 +22,8 @@
 #include "serving/predict_api.h"
 #include "serving/repository_api.h"
 #include "store/prediction_log.h"
+#include "tracking/mlflow_api.h"
+#include "tracking/tracking_store.h"
 
 namespace closedloop {
 
@@ -52,6 +54,8 @@ class Application {
   std::unique_ptr<PredictApi> predict_api_;
   std::unique_ptr<OipApi> oip_api_;
   std::unique_ptr<RepositoryApi> repository_api_;
+  std::unique_ptr<TrackingStore> tracking_;
+  std::unique_ptr<MlflowApi> mlflow_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

@@ -57,6 +57,7 @@ class SqliteDb {
   Status Exec(std::string_view sql);
   StatusOr<SqliteStatement> Prepare(std::string_view sql);
   sqlite3* handle() { return db_; }
+  int64_t LastInsertRowId() const;
   std::string ErrorMessage() const;
 
  private:

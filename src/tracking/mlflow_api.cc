@@ -1,0 +1,516 @@
+#include "tracking/mlflow_api.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <simdjson.h>
+
+#include "core/json_writer.h"
+#include "http/query.h"
+
+namespace closedloop {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kPrefix = "/api/2.0/mlflow/";
+
+void MlflowError(RequestContext& ctx, const Status& s) {
+  std::string_view code = "INTERNAL_ERROR";
+  unsigned status = 500;
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      code = "RESOURCE_DOES_NOT_EXIST", status = 404;
+      break;
+    case StatusCode::kAlreadyExists:
+      code = "RESOURCE_ALREADY_EXISTS", status = 400;
+      break;
+    case StatusCode::kInvalidArgument:
+      code = "INVALID_PARAMETER_VALUE", status = 400;
+      break;
+    default:
+      break;
+  }
+  JsonWriter w;
+  w.BeginObject().Key("error_code").String(code).Key("message").String(s.message()).EndObject();
+  ctx.Json(status, std::move(w).Take());
+}
+
+// A request's parameters: the JSON body (POST) or the query string (GET).
+class Params {
+ public:
+  static StatusOr<Params> From(const RequestContext& ctx) {
+    Params p;
+    p.target_ = std::string(ctx.request.target());
+    if (ctx.request.method() == http::verb::get) return p;
+    const std::string& body = ctx.request.body();
+    std::string_view trimmed = body;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) {
+      trimmed.remove_prefix(1);
+    }
+    p.parser_ = std::make_unique<simdjson::dom::parser>();
+    if (trimmed.empty()) {
+      p.has_body_ = false;
+      return p;
+    }
+    if (auto e = p.parser_->parse(body).get(p.doc_)) {
+      return InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(e));
+    }
+    if (!p.doc_.is_object()) return InvalidArgument("request body must be a JSON object");
+    p.has_body_ = true;
+    return p;
+  }
+
+  std::optional<simdjson::dom::element> Field(std::string_view key) const {
+    if (!has_body_) return std::nullopt;
+    simdjson::dom::element e;
+    if (doc_[key].get(e) || e.is_null()) return std::nullopt;
+    return e;
+  }
+
+  StatusOr<std::optional<std::string>> String(std::string_view key) const {
+    if (!parser_) return QueryParam(target_, key);
+    auto e = Field(key);
+    if (!e) return std::optional<std::string>();
+    std::string_view s;
+    if (e->get(s)) {
+      int64_t n = 0;
+      if (!e->get(n)) return std::optional<std::string>(std::to_string(n));
+      return InvalidArgument("field '" + std::string(key) + "' must be a string");
+    }
+    return std::optional<std::string>(std::string(s));
+  }
+
+  StatusOr<std::string> Required(std::string_view key) const {
+    ASSIGN_OR_RETURN(auto v, String(key));
+    if (!v || v->empty())
+      return InvalidArgument("missing value for required parameter '" + std::string(key) + "'");
+    return *v;
+  }
+
+  // int64 given as a number or a string of digits.
+  StatusOr<std::optional<int64_t>> Int64(std::string_view key) const {
+    std::optional<std::string> text;
+    if (parser_) {
+      auto e = Field(key);
+      if (!e) return std::optional<int64_t>();
+      int64_t n = 0;
+      double d = 0;
+      if (!e->get(n)) return std::optional<int64_t>(n);
+      if (!e->get(d) && std::floor(d) == d && std::fabs(d) < 9e18) {
+        return std::optional<int64_t>(static_cast<int64_t>(d));
+      }
+      std::string_view s;
+      if (e->get(s))
+        return InvalidArgument("field '" + std::string(key) +
+                               "' must be an integer (number or string)");
+      text = std::string(s);
+    } else {
+      text = QueryParam(target_, key);
+      if (!text) return std::optional<int64_t>();
+    }
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || ptr != text->data() + text->size()) {
+      return InvalidArgument("field '" + std::string(key) + "' must be an integer, not '" + *text +
+                             "'");
+    }
+    return std::optional<int64_t>(n);
+  }
+
+  StatusOr<double> Double(simdjson::dom::element e, std::string_view key) const {
+    double d = 0;
+    int64_t n = 0;
+    std::string_view s;
+    if (!e.get(d)) return d;
+    if (!e.get(n)) return static_cast<double>(n);
+    if (!e.get(s)) {
+      if (s == "NaN") return std::nan("");
+      char* end = nullptr;
+      std::string str(s);
+      d = std::strtod(str.c_str(), &end);
+      if (!str.empty() && *end == '\0') return d;
+    }
+    return InvalidArgument("field '" + std::string(key) + "' must be a number");
+  }
+
+  // [{"key": k, "value": v}, ...]
+  StatusOr<KeyValues> Pairs(std::string_view key) const {
+    KeyValues out;
+    auto e = Field(key);
+    if (!e) return out;
+    simdjson::dom::array arr;
+    if (e->get(arr)) return InvalidArgument("field '" + std::string(key) + "' must be an array");
+    for (auto item : arr) {
+      std::string_view k, v;
+      if (item["key"].get(k))
+        return InvalidArgument("each of '" + std::string(key) + "' needs a string 'key'");
+      if (item["value"].get(v)) {
+        int64_t n = 0;
+        double d = 0;
+        if (!item["value"].get(n)) {
+          out.emplace_back(std::string(k), std::to_string(n));
+          continue;
+        }
+        if (!item["value"].get(d)) {
+          JsonWriter w(32);
+          w.Double(d);
+          out.emplace_back(std::string(k), w.str());
+          continue;
+        }
+        return InvalidArgument("'" + std::string(key) + "' entry '" + std::string(k) +
+                               "' needs a 'value'");
+      }
+      out.emplace_back(std::string(k), std::string(v));
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<std::string>> Strings(std::string_view key) const {
+    std::vector<std::string> out;
+    if (!parser_) {
+      if (auto v = QueryParam(target_, key)) out.push_back(*v);
+      return out;
+    }
+    auto e = Field(key);
+    if (!e) return out;
+    simdjson::dom::array arr;
+    if (e->get(arr))
+      return InvalidArgument("field '" + std::string(key) + "' must be an array of strings");
+    for (auto item : arr) {
+      std::string_view s;
+      int64_t n = 0;
+      if (!item.get(s)) {
+        out.emplace_back(s);
+      } else if (!item.get(n)) {
+        out.push_back(std::to_string(n));
+      } else {
+        return InvalidArgument("field '" + std::string(key) + "' must be an array of strings");
+      }
+    }
+    return out;
+  }
+
+  StatusOr<std::string> RunId() const {
+    ASSIGN_OR_RETURN(auto id, String("run_id"));
+    if (!id || id->empty()) {
+      ASSIGN_OR_RETURN(id, String("run_uuid"));
+    }
+    if (!id || id->empty()) return InvalidArgument("missing value for required parameter 'run_id'");
+    return *id;
+  }
+
+ private:
+  std::string target_;
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  simdjson::dom::element doc_;
+  bool has_body_ = false;
+};
+
+void WritePairs(JsonWriter& w, const KeyValues& kv) {
+  w.BeginArray();
+  for (const auto& [k, v] : kv)
+    w.BeginObject().Key("key").String(k).Key("value").String(v).EndObject();
+  w.EndArray();
+}
+
+void WriteExperiment(JsonWriter& w, const Experiment& e) {
+  w.BeginObject()
+      .Key("experiment_id")
+      .String(e.experiment_id)
+      .Key("name")
+      .String(e.name)
+      .Key("artifact_location")
+      .String(e.artifact_location)
+      .Key("lifecycle_stage")
+      .String(e.lifecycle_stage)
+      .Key("last_update_time")
+      .Int(e.last_update_time)
+      .Key("creation_time")
+      .Int(e.creation_time)
+      .Key("tags");
+  WritePairs(w, e.tags);
+  w.EndObject();
+}
+
+void WriteRunInfo(JsonWriter& w, const RunInfo& r) {
+  w.BeginObject()
+      .Key("run_id")
+      .String(r.run_id)
+      .Key("run_uuid")
+      .String(r.run_id)
+      .Key("run_name")
+      .String(r.run_name)
+      .Key("experiment_id")
+      .String(r.experiment_id)
+      .Key("user_id")
+      .String(r.user_id)
+      .Key("status")
+      .String(r.status)
+      .Key("start_time")
+      .Int(r.start_time);
+  if (r.end_time) w.Key("end_time").Int(*r.end_time);
+  w.Key("artifact_uri")
+      .String(r.artifact_uri)
+      .Key("lifecycle_stage")
+      .String(r.lifecycle_stage)
+      .EndObject();
+}
+
+void WriteMetric(JsonWriter& w, const Metric& m) {
+  w.BeginObject().Key("key").String(m.key).Key("value");
+  if (std::isnan(m.value)) {
+    w.String("NaN");
+  } else {
+    w.Double(m.value);
+  }
+  w.Key("timestamp").Int(m.timestamp).Key("step").Int(m.step).EndObject();
+}
+
+void WriteRun(JsonWriter& w, const Run& r) {
+  w.BeginObject().Key("info");
+  WriteRunInfo(w, r.info);
+  w.Key("data").BeginObject().Key("metrics").BeginArray();
+  for (const auto& m : r.metrics) WriteMetric(w, m);
+  w.EndArray().Key("params");
+  WritePairs(w, r.params);
+  w.Key("tags");
+  WritePairs(w, r.tags);
+  w.EndObject().EndObject();
+}
+
+// Runs `body` with parsed parameters; a non-OK Status becomes MLflow's error format.
+template <typename F>
+Handler Endpoint(F body) {
+  return [body](RequestContext& ctx) {
+    auto params = Params::From(ctx);
+    if (!params.ok()) return MlflowError(ctx, params.status());
+    Status s = body(ctx, *params);
+    if (!s.ok()) MlflowError(ctx, s);
+  };
+}
+
+}  // namespace
+
+void MlflowApi::Register(Router& router) {
+  auto route = [&](http::verb v, std::string_view path, Handler h) {
+    router.Add(v, std::string(kPrefix) + std::string(path), std::move(h));
+  };
+  route(http::verb::post, "experiments/create",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string name, p.Required("name"));
+          ASSIGN_OR_RETURN(auto location, p.String("artifact_location"));
+          ASSIGN_OR_RETURN(KeyValues tags, p.Pairs("tags"));
+          ASSIGN_OR_RETURN(std::string id,
+                           store_.CreateExperiment(name, location.value_or(""), tags));
+          JsonWriter w;
+          w.BeginObject().Key("experiment_id").String(id).EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::get, "experiments/get",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.Required("experiment_id"));
+          ASSIGN_OR_RETURN(Experiment e, store_.GetExperiment(id));
+          JsonWriter w;
+          w.BeginObject().Key("experiment");
+          WriteExperiment(w, e);
+          w.EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::get, "experiments/get-by-name",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string name, p.Required("experiment_name"));
+          ASSIGN_OR_RETURN(Experiment e, store_.GetExperimentByName(name));
+          JsonWriter w;
+          w.BeginObject().Key("experiment");
+          WriteExperiment(w, e);
+          w.EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  auto search_experiments = Endpoint([this](RequestContext& c, const Params& p) -> Status {
+    ASSIGN_OR_RETURN(auto filter, p.String("filter"));
+    ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
+    ASSIGN_OR_RETURN(auto found, store_.SearchExperiments(filter.value_or(""), max.value_or(1000)));
+    JsonWriter w;
+    w.BeginObject().Key("experiments").BeginArray();
+    for (const auto& e : found) WriteExperiment(w, e);
+    w.EndArray().EndObject();
+    c.Json(200, std::move(w).Take());
+    return OkStatus();
+  });
+  route(http::verb::post, "experiments/search", search_experiments);
+  route(http::verb::get, "experiments/search", search_experiments);
+  route(http::verb::post, "runs/create",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(auto experiment, p.String("experiment_id"));
+          ASSIGN_OR_RETURN(auto name, p.String("run_name"));
+          ASSIGN_OR_RETURN(auto user, p.String("user_id"));
+          ASSIGN_OR_RETURN(auto start, p.Int64("start_time"));
+          ASSIGN_OR_RETURN(KeyValues tags, p.Pairs("tags"));
+          ASSIGN_OR_RETURN(RunInfo info,
+                           store_.CreateRun(experiment.value_or("0"), name.value_or(""),
+                                            user.value_or(""), start, tags));
+          ASSIGN_OR_RETURN(Run run, store_.GetRun(info.run_id));
+          JsonWriter w;
+          w.BeginObject().Key("run");
+          WriteRun(w, run);
+          w.EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/update",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(auto status, p.String("status"));
+          ASSIGN_OR_RETURN(auto end, p.Int64("end_time"));
+          ASSIGN_OR_RETURN(auto name, p.String("run_name"));
+          ASSIGN_OR_RETURN(RunInfo info, store_.UpdateRun(id, status, end, name));
+          JsonWriter w;
+          w.BeginObject().Key("run_info");
+          WriteRunInfo(w, info);
+          w.EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::get, "runs/get", Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(Run run, store_.GetRun(id));
+          JsonWriter w;
+          w.BeginObject().Key("run");
+          WriteRun(w, run);
+          w.EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/delete",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          RETURN_IF_ERROR(store_.DeleteRun(id));
+          c.Json(200, "{}");
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/log-metric",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          auto value = p.Field("value");
+          if (!value) return InvalidArgument("missing value for required parameter 'value'");
+          ASSIGN_OR_RETURN(double v, p.Double(*value, "value"));
+          ASSIGN_OR_RETURN(auto ts, p.Int64("timestamp"));
+          ASSIGN_OR_RETURN(auto step, p.Int64("step"));
+          RETURN_IF_ERROR(store_.LogBatch(
+              id, {{key, v, ts.value_or(clock_.NowUnixMillis()), step.value_or(0)}}, {}, {}));
+          c.Json(200, "{}");
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/log-parameter",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          ASSIGN_OR_RETURN(auto value, p.String("value"));
+          if (!value) return InvalidArgument("missing value for required parameter 'value'");
+          RETURN_IF_ERROR(store_.LogBatch(id, {}, {{key, *value}}, {}));
+          c.Json(200, "{}");
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/set-tag",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          ASSIGN_OR_RETURN(auto value, p.String("value"));
+          if (!value) return InvalidArgument("missing value for required parameter 'value'");
+          RETURN_IF_ERROR(store_.LogBatch(id, {}, {}, {{key, *value}}));
+          c.Json(200, "{}");
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/log-batch",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(KeyValues params, p.Pairs("params"));
+          ASSIGN_OR_RETURN(KeyValues tags, p.Pairs("tags"));
+          std::vector<Metric> metrics;
+          if (auto arr_e = p.Field("metrics")) {
+            simdjson::dom::array arr;
+            if (arr_e->get(arr)) return InvalidArgument("field 'metrics' must be an array");
+            for (auto m : arr) {
+              std::string_view key;
+              if (m["key"].get(key)) return InvalidArgument("each metric needs a string 'key'");
+              simdjson::dom::element value;
+              if (m["value"].get(value))
+                return InvalidArgument("metric '" + std::string(key) + "' needs a 'value'");
+              ASSIGN_OR_RETURN(double v, p.Double(value, "value"));
+              Metric metric{std::string(key), v, clock_.NowUnixMillis(), 0};
+              for (auto [field, target] :
+                   {std::pair{"timestamp", &metric.timestamp}, std::pair{"step", &metric.step}}) {
+                simdjson::dom::element f;
+                if (m[field].get(f)) continue;
+                int64_t n = 0;
+                std::string_view s;
+                if (!f.get(n)) {
+                  *target = n;
+                } else if (!f.get(s) &&
+                           std::from_chars(s.data(), s.data() + s.size(), n).ec == std::errc()) {
+                  *target = n;
+                } else {
+                  return InvalidArgument(std::string("metric field '") + field +
+                                         "' must be an integer");
+                }
+              }
+              metrics.push_back(std::move(metric));
+            }
+          }
+          RETURN_IF_ERROR(store_.LogBatch(id, metrics, params, tags));
+          c.Json(200, "{}");
+          return OkStatus();
+        }));
+  route(http::verb::post, "runs/search",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(auto ids, p.Strings("experiment_ids"));
+          ASSIGN_OR_RETURN(auto filter, p.String("filter"));
+          ASSIGN_OR_RETURN(auto order, p.Strings("order_by"));
+          ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
+          if (max && (*max < 1 || *max > 50000))
+            return InvalidArgument("'max_results' must be between 1 and 50000");
+          ASSIGN_OR_RETURN(auto runs,
+                           store_.SearchRuns(ids, filter.value_or(""), order, max.value_or(1000)));
+          JsonWriter w(8192);
+          w.BeginObject().Key("runs").BeginArray();
+          for (const auto& r : runs) WriteRun(w, r);
+          w.EndArray().EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  route(http::verb::get, "metrics/get-history",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string id, p.RunId());
+          ASSIGN_OR_RETURN(std::string key, p.Required("metric_key"));
+          ASSIGN_OR_RETURN(auto history, store_.MetricHistory(id, key));
+          JsonWriter w;
+          w.BeginObject().Key("metrics").BeginArray();
+          for (const auto& m : history) WriteMetric(w, m);
+          w.EndArray().EndObject();
+          c.Json(200, std::move(w).Take());
+          return OkStatus();
+        }));
+  // Anything else under the prefix: MLflow's ENDPOINT_NOT_FOUND.
+  for (auto v : {http::verb::get, http::verb::post, http::verb::put, http::verb::patch,
+                 http::verb::delete_}) {
+    router.Add(v, std::string(kPrefix) + "*", [](RequestContext& c) {
+      JsonWriter w;
+      w.BeginObject()
+          .Key("error_code")
+          .String("ENDPOINT_NOT_FOUND")
+          .Key("message")
+          .String("no MLflow endpoint " + std::string(c.request.method_string()) + " " +
+                  std::string(c.request.target().substr(0, c.request.target().find('?'))))
+          .EndObject();
+      c.Json(404, std::move(w).Take());
+    });
+  }
+}
+
+}  // namespace closedloop
