@@ -8,6 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   auto r = closedloop::ParsePredictRequest(body, 10000);
-  if (r.ok() && (r->model.empty() || r->text.empty())) __builtin_trap();  // contract
+  // Contract: a model, and exactly one of text or features (found by fuzzing: the
+  // first version of this check predated features; see regressions/).
+  if (r.ok() && (r->model.empty() || r->text.empty() == !r->has_features)) __builtin_trap();
   return 0;
 }
