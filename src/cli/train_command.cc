@@ -1,12 +1,18 @@
 #include <iostream>
 
+#include <filesystem>
 #include "cli/commands.h"
+
 #include "learn/text_trainer.h"
+#include "learn/training_run_log.h"
 
 namespace closedloop {
 
 void AddTrainCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<TextTrainOptions>();
+  auto data_dir = std::make_shared<std::string>("./closedloop-data");
+  auto experiment = std::make_shared<std::string>();
+  auto no_tracking = std::make_shared<bool>(false);
   CLI::App* train = app.add_subcommand("train", "Train a model");
   train->require_subcommand(1);
   CLI::App* text = train->add_subcommand(
@@ -28,7 +34,12 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
   text->add_option("--seed", o->seed)->capture_default_str();
   text->add_option("--top-k", o->top_k)->capture_default_str()->check(CLI::Range(1, 1000));
   text->add_flag("--verbose", o->verbose, "fastText progress on stderr");
-  text->callback([o, &exit_code] {
+  text->add_option("--data-dir", *data_dir, "Log the run into <data-dir>/tracking.db")
+      ->capture_default_str();
+  text->add_option("--experiment", *experiment,
+                   "Tracking experiment (default: the model name, from --output models/NAME/N)");
+  text->add_flag("--no-tracking", *no_tracking, "Do not log the run");
+  text->callback([o, data_dir, experiment, no_tracking, &exit_code] {
     auto r = TrainTextClassifier(*o);
     if (!r.ok()) {
       std::cerr << "closedloop train text: " << r.status().message() << "\n";
@@ -41,6 +52,24 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       std::cout << "validation_rows: " << r->validation_rows
                 << "\nvalidation_accuracy: " << *r->validation_accuracy << "\n";
     }
+    if (*no_tracking) return;
+    std::string name = *experiment;
+    if (name.empty()) {
+      auto parent = std::filesystem::path(o->output_dir).lexically_normal().parent_path();
+      name = parent.filename().empty() ? "Default" : parent.filename().string();
+    }
+    std::filesystem::create_directories(*data_dir);
+    auto store = TrackingStore::Open(*data_dir + "/tracking.db", *data_dir + "/artifacts",
+                                     SystemClock::Get());
+    auto run = store.ok() ? LogTextTrainingRun(**store, name, *o, *r, SystemClock::Get())
+                          : StatusOr<std::string>(store.status());
+    if (!run.ok()) {
+      std::cerr << "closedloop train text: model written, but the run was not logged: "
+                << run.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "experiment: " << name << "\nrun_id: " << *run << "\n";
   });
 }
 

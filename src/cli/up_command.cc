@@ -67,8 +67,10 @@ int RunUp(const UpFlags& f) {
     return 2;
   }
   if (!f.no_demo) {
+    std::filesystem::create_directories(config.data_dir);
     Status s = EnsureDemoModels(config.ModelRepositoryPath(),
-                                f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir);
+                                f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir,
+                                config.data_dir);
     if (!s.ok()) {
       LogError("demo set-up failed").Kv("error", s.message());
       return 1;

@@ -5,11 +5,13 @@
 
 #include "core/logging.h"
 #include "learn/text_trainer.h"
+#include "learn/training_run_log.h"
 
 namespace closedloop {
 namespace fs = std::filesystem;
 
-Status EnsureDemoModels(const std::string& repository, const std::string& examples_dir) {
+Status EnsureDemoModels(const std::string& repository, const std::string& examples_dir,
+                        const std::string& data_dir) {
   std::error_code ec;
   fs::create_directories(repository, ec);
   if (ec) return Internal("cannot create model repository '" + repository + "': " + ec.message());
@@ -36,6 +38,13 @@ Status EnsureDemoModels(const std::string& repository, const std::string& exampl
     std::ofstream aliases(staging + "/aliases.toml");
     aliases << "champion = 1\n";
   }
+  auto store =
+      TrackingStore::Open(data_dir + "/tracking.db", data_dir + "/artifacts", SystemClock::Get());
+  if (!store.ok()) return store.status().WithContext("tracking store");
+  o.output_dir = repository + "/support-intent/1";  // where it lives once published
+  result->model_path = o.output_dir + "/model.bin";
+  auto run = LogTextTrainingRun(**store, "support-intent", o, *result, SystemClock::Get());
+  if (!run.ok()) return run.status().WithContext("logging the demo training run");
   // Publish atomically: a half-trained model is never visible under its name.
   fs::rename(staging, repository + "/support-intent", ec);
   if (ec) return Internal("cannot publish the demo model: " + ec.message());
@@ -43,7 +52,8 @@ Status EnsureDemoModels(const std::string& repository, const std::string& exampl
       .Kv("model", "support-intent")
       .Kv("train_rows", static_cast<uint64_t>(result->train_rows))
       .Kv("labels", static_cast<uint64_t>(result->labels))
-      .Kv("test_accuracy", result->validation_accuracy.value_or(-1));
+      .Kv("test_accuracy", result->validation_accuracy.value_or(-1))
+      .Kv("run_id", *run);
   return OkStatus();
 }
 

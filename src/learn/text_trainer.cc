@@ -1,11 +1,16 @@
 #include "learn/text_trainer.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <fasttext/fasttext.h>
 
+#include "core/sha256.h"
 #include "learn/csv_reader.h"
 #include "serving/fasttext_backend.h"
 #include "serving/model_config.h"
@@ -66,16 +71,43 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   args.minn = 0;
   args.maxn = 0;
   args.seed = o.seed;
-  args.verbose = o.verbose ? 2 : 0;
+  // fastText tracks the training loss only when verbose > 1, and then prints its
+  // progress on std::cerr: keep the loss, show the progress only with --verbose.
+  args.verbose = 2;
   args.thread = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   fasttext::FastText ft;
+  auto started = std::chrono::steady_clock::now();
+  // fastText reports progress in [0, 1]; record the loss as each epoch completes.
+  int next_epoch = 1;
+  float last_loss = -1;
+  auto on_progress = [&](float progress, float loss, double, double, int64_t) {
+    last_loss = loss;
+    while (next_epoch <= o.epoch && loss >= 0 &&
+           progress * static_cast<float>(o.epoch) >= static_cast<float>(next_epoch)) {
+      result.epoch_loss.emplace_back(next_epoch++, loss);
+    }
+  };
+  std::streambuf* cerr_buf = std::cerr.rdbuf();
+  std::ostringstream muted;
+  if (!o.verbose) std::cerr.rdbuf(muted.rdbuf());  // spdlog writes via its own sink
   try {
-    ft.train(args);
+    ft.train(args, on_progress);
+    std::cerr.rdbuf(cerr_buf);
+    if (o.verbose) std::cerr << "\n";
   } catch (const std::exception& e) {
+    std::cerr.rdbuf(cerr_buf);
     fs::remove(train_txt, ec);
     return Internal(std::string("fastText training failed: ") + e.what());
   }
+  if (next_epoch <= o.epoch && last_loss >= 0) result.epoch_loss.emplace_back(o.epoch, last_loss);
   fs::remove(train_txt, ec);
+  result.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::ifstream data(o.input, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(data)), std::istreambuf_iterator<char>());
+    result.data_sha256 = Sha256Hex(bytes);
+  }
   result.model_path = o.output_dir + "/model.bin";
   ft.saveModel(result.model_path);
 

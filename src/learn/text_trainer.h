@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -30,6 +32,9 @@ struct TextTrainOptions {
 };
 
 struct TextTrainResult {
+  std::string data_sha256;  // of the training file's bytes
+  double train_seconds = 0;
+  std::vector<std::pair<int, double>> epoch_loss;  // (epoch, training loss at its end)
   size_t train_rows = 0;
   size_t labels = 0;
   size_t validation_rows = 0;

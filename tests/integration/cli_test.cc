@@ -2,6 +2,7 @@
 // JSON logs, `train text` errors.
 #include <cstdio>
 
+#include "core/sha256.h"
 #include "integration/fixture.h"
 #include "support/command.h"
 
@@ -44,15 +45,52 @@ TEST_F(CliTest, TrainedModelIsServable) {
   WriteFile(dir_.File("d.csv"),
             "text,label\nwhere is my card,card_arrival\ncard not arrived,card_arrival\n"
             "I want a refund,refund\nrefund my money,refund\n");
-  auto [rc, out] =
-      RunClosedloop("train text --input " + dir_.File("d.csv") + " --output " +
-                    dir_.File("models/tiny/1") + " --epoch 20 --dim 8 --bucket 1000 --threads 1");
+  auto [rc, out] = RunClosedloop("train text --input " + dir_.File("d.csv") + " --output " +
+                                 dir_.File("models/tiny/1") +
+                                 " --epoch 20 --dim 8 --bucket 1000 --threads 1 --no-tracking");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("labels: 2"), std::string::npos);
   Start(kTestConfig, /*install_model=*/false);
   auto r = Predict(R"({"model":"tiny","text":"refund please"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ParseJson(r.body)->Str("label"), "refund");
+}
+
+TEST_F(CliTest, TrainingRunIsLoggedToTheTrackingServer) {
+  // Real data: fastText only measures its loss every 100 tokens.
+  const std::string data = std::string(CLOSEDLOOP_SOURCE_DIR) + "/examples/support/data/train.csv";
+  auto [rc, out] =
+      RunClosedloop("train text --input " + data +
+                    " --text-col text --label-col category --output " + dir_.File("models/tiny/1") +
+                    " --epoch 4 --dim 8 --bucket 1000 "
+                    "--threads 1 --seed 7 --data-dir " +
+                    dir_.path());
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("experiment: tiny"), std::string::npos) << out;
+  std::string run_id = out.substr(out.find("run_id: ") + 8, 32);
+  Start(kTestConfig, /*install_model=*/false);
+  auto r = Fetch(port_, "GET", "/api/2.0/mlflow/runs/get?run_id=" + run_id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = ParseJson(r.body);
+  std::string_view status;
+  ASSERT_FALSE(j->root["run"]["info"]["status"].get(status));
+  EXPECT_EQ(status, "FINISHED");
+  EXPECT_NE(r.body.find(R"({"key":"seed","value":"7"})"), std::string::npos);
+  EXPECT_NE(r.body.find(R"({"key":"data.sha256","value":")" + Sha256Hex(ReadFile(data)) + R"("})"),
+            std::string::npos);
+  EXPECT_NE(r.body.find(R"("key":"closedloop.git_commit")"), std::string::npos);
+  EXPECT_NE(r.body.find(R"({"key":"train_rows","value":10003,)"), std::string::npos) << r.body;
+  auto history =
+      Fetch(port_, "GET",
+            "/api/2.0/mlflow/metrics/get-history?run_id=" + run_id + "&metric_key=train_loss");
+  ASSERT_EQ(history.status, 200);
+  simdjson::dom::array losses;
+  auto h = ParseJson(history.body);
+  ASSERT_FALSE(h->root["metrics"].get(losses));
+  ASSERT_EQ(losses.size(), 4u);  // one per epoch
+  int64_t step = 0;
+  ASSERT_FALSE(losses.at(3)["step"].get(step));
+  EXPECT_EQ(step, 4);
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ TEST(DemoTest, UpOnEmptyDataDirTrainsAndServesTheSupportModel) {
   std::string err = server.Stderr();
   ASSERT_TRUE(std::regex_search(err, m, std::regex("test_accuracy=([0-9.]+)"))) << err;
   EXPECT_GT(std::stod(m[1]), 0.8);  // Banking77 test set, 77 intents
+  // The demo's training run is in the tracking server, with its test accuracy.
+  auto runs = Fetch(server.port(), "POST", "/api/2.0/mlflow/runs/search",
+                    R"({"experiment_ids":["1"],"filter":"metrics.validation_accuracy > 0.8"})");
+  ASSERT_EQ(runs.status, 200) << runs.body;
+  EXPECT_NE(runs.body.find(R"("run_name":")"), std::string::npos) << runs.body;
+  EXPECT_NE(runs.body.find(R"({"key":"label_col","value":"category"})"), std::string::npos);
   // A second start reuses the trained model instead of training again.
   server.Signal(SIGTERM);
   ASSERT_EQ(server.WaitExit(std::chrono::seconds(20)), 0);
