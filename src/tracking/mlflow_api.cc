@@ -280,6 +280,23 @@ void WriteRun(JsonWriter& w, const Run& r) {
   w.EndObject().EndObject();
 }
 
+// 200 with {"<key>": <what write() writes>}.
+template <typename F>
+Status Reply(RequestContext& c, std::string_view key, F write) {
+  JsonWriter w;
+  w.BeginObject().Key(key);
+  write(w);
+  w.EndObject();
+  c.Json(200, std::move(w).Take());
+  return OkStatus();
+}
+
+// 200 with {} (MLflow's answer to the logging endpoints).
+Status Done(RequestContext& c) {
+  c.Json(200, "{}");
+  return OkStatus();
+}
+
 // Runs `body` with parsed parameters; a non-OK Status becomes MLflow's error format.
 template <typename F>
 Handler Endpoint(F body) {
@@ -313,23 +330,13 @@ void MlflowApi::Register(Router& router) {
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
           ASSIGN_OR_RETURN(std::string id, p.Required("experiment_id"));
           ASSIGN_OR_RETURN(Experiment e, store_.GetExperiment(id));
-          JsonWriter w;
-          w.BeginObject().Key("experiment");
-          WriteExperiment(w, e);
-          w.EndObject();
-          c.Json(200, std::move(w).Take());
-          return OkStatus();
+          return Reply(c, "experiment", [&](JsonWriter& w) { WriteExperiment(w, e); });
         }));
   route(http::verb::get, "experiments/get-by-name",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
           ASSIGN_OR_RETURN(std::string name, p.Required("experiment_name"));
           ASSIGN_OR_RETURN(Experiment e, store_.GetExperimentByName(name));
-          JsonWriter w;
-          w.BeginObject().Key("experiment");
-          WriteExperiment(w, e);
-          w.EndObject();
-          c.Json(200, std::move(w).Take());
-          return OkStatus();
+          return Reply(c, "experiment", [&](JsonWriter& w) { WriteExperiment(w, e); });
         }));
   auto search_experiments = Endpoint([this](RequestContext& c, const Params& p) -> Status {
     ASSIGN_OR_RETURN(auto filter, p.String("filter"));
@@ -355,12 +362,7 @@ void MlflowApi::Register(Router& router) {
                            store_.CreateRun(experiment.value_or("0"), name.value_or(""),
                                             user.value_or(""), start, tags));
           ASSIGN_OR_RETURN(Run run, store_.GetRun(info.run_id));
-          JsonWriter w;
-          w.BeginObject().Key("run");
-          WriteRun(w, run);
-          w.EndObject();
-          c.Json(200, std::move(w).Take());
-          return OkStatus();
+          return Reply(c, "run", [&](JsonWriter& w) { WriteRun(w, run); });
         }));
   route(http::verb::post, "runs/update",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
@@ -369,29 +371,18 @@ void MlflowApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto end, p.Int64("end_time"));
           ASSIGN_OR_RETURN(auto name, p.String("run_name"));
           ASSIGN_OR_RETURN(RunInfo info, store_.UpdateRun(id, status, end, name));
-          JsonWriter w;
-          w.BeginObject().Key("run_info");
-          WriteRunInfo(w, info);
-          w.EndObject();
-          c.Json(200, std::move(w).Take());
-          return OkStatus();
+          return Reply(c, "run_info", [&](JsonWriter& w) { WriteRunInfo(w, info); });
         }));
   route(http::verb::get, "runs/get", Endpoint([this](RequestContext& c, const Params& p) -> Status {
           ASSIGN_OR_RETURN(std::string id, p.RunId());
           ASSIGN_OR_RETURN(Run run, store_.GetRun(id));
-          JsonWriter w;
-          w.BeginObject().Key("run");
-          WriteRun(w, run);
-          w.EndObject();
-          c.Json(200, std::move(w).Take());
-          return OkStatus();
+          return Reply(c, "run", [&](JsonWriter& w) { WriteRun(w, run); });
         }));
   route(http::verb::post, "runs/delete",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
           ASSIGN_OR_RETURN(std::string id, p.RunId());
           RETURN_IF_ERROR(store_.DeleteRun(id));
-          c.Json(200, "{}");
-          return OkStatus();
+          return Done(c);
         }));
   route(http::verb::post, "runs/log-metric",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
@@ -404,8 +395,7 @@ void MlflowApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto step, p.Int64("step"));
           RETURN_IF_ERROR(store_.LogBatch(
               id, {{key, v, ts.value_or(clock_.NowUnixMillis()), step.value_or(0)}}, {}, {}));
-          c.Json(200, "{}");
-          return OkStatus();
+          return Done(c);
         }));
   route(http::verb::post, "runs/log-parameter",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
@@ -414,8 +404,7 @@ void MlflowApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto value, p.String("value"));
           if (!value) return InvalidArgument("missing value for required parameter 'value'");
           RETURN_IF_ERROR(store_.LogBatch(id, {}, {{key, *value}}, {}));
-          c.Json(200, "{}");
-          return OkStatus();
+          return Done(c);
         }));
   route(http::verb::post, "runs/set-tag",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
@@ -424,8 +413,7 @@ void MlflowApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto value, p.String("value"));
           if (!value) return InvalidArgument("missing value for required parameter 'value'");
           RETURN_IF_ERROR(store_.LogBatch(id, {}, {}, {{key, *value}}));
-          c.Json(200, "{}");
-          return OkStatus();
+          return Done(c);
         }));
   route(http::verb::post, "runs/log-batch",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
@@ -464,8 +452,7 @@ void MlflowApi::Register(Router& router) {
             }
           }
           RETURN_IF_ERROR(store_.LogBatch(id, metrics, params, tags));
-          c.Json(200, "{}");
-          return OkStatus();
+          return Done(c);
         }));
   route(http::verb::post, "runs/search",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
