@@ -34,6 +34,10 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
   text->add_option("--seed", o->seed)->capture_default_str();
   text->add_option("--top-k", o->top_k)->capture_default_str()->check(CLI::Range(1, 1000));
   text->add_flag("--verbose", o->verbose, "fastText progress on stderr");
+  text->add_option("--calibration-fraction", o->calibration_fraction,
+                   "Share of each label held out to fit the temperature (0: no calibration)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
   text->add_option("--data-dir", *data_dir, "Log the run into <data-dir>/tracking.db")
       ->capture_default_str();
   text->add_option("--experiment", *experiment,
@@ -48,9 +52,14 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
     }
     std::cout << "model: " << r->model_path << "\n"
               << "train_rows: " << r->train_rows << "\nlabels: " << r->labels << "\n";
+    std::cout << "calibration_rows: " << r->calibration_rows << "\ntemperature: " << r->temperature
+              << "\n";
     if (r->validation_accuracy) {
       std::cout << "validation_rows: " << r->validation_rows
                 << "\nvalidation_accuracy: " << *r->validation_accuracy << "\n";
+    }
+    if (r->ece_before && r->ece_after) {
+      std::cout << "ece_before: " << *r->ece_before << "\nece_after: " << *r->ece_after << "\n";
     }
     if (*no_tracking) return;
     std::string name = *experiment;

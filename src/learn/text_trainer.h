@@ -28,6 +28,9 @@ struct TextTrainOptions {
   int threads = 0;      // 0: number of cores
   int seed = 42;
   int top_k = 5;  // written to config.toml
+  // Share of each label's rows (labels with >= 2 rows) held out, seeded, to fit the
+  // softmax temperature; 0 disables calibration.
+  double calibration_fraction = 0.1;
   bool verbose = false;
 };
 
@@ -39,6 +42,10 @@ struct TextTrainResult {
   size_t labels = 0;
   size_t validation_rows = 0;
   std::optional<double> validation_accuracy;  // top-1, on validation_input
+  size_t calibration_rows = 0;
+  double temperature = 1.0;
+  std::optional<double> ece_before;  // 15-bin ECE on validation_input, raw probabilities
+  std::optional<double> ece_after;   // ... with the fitted temperature
   std::string model_path;
 };
 

@@ -36,6 +36,7 @@ StatusOr<std::string> LogTextTrainingRun(TrackingStore& store, const std::string
                       {"bucket", std::to_string(o.bucket)},
                       {"threads", std::to_string(o.threads)},
                       {"seed", std::to_string(o.seed)},
+                      {"calibration_fraction", std::to_string(o.calibration_fraction)},
                       {"loss", "softmax"},
                       {"preprocessing", "NormalizeText (lowercase, punctuation split)"}};
   std::vector<Metric> metrics;
@@ -44,6 +45,10 @@ StatusOr<std::string> LogTextTrainingRun(TrackingStore& store, const std::string
   metrics.push_back({"train_rows", static_cast<double>(r.train_rows), end, 0});
   metrics.push_back({"labels", static_cast<double>(r.labels), end, 0});
   metrics.push_back({"train_seconds", r.train_seconds, end, 0});
+  metrics.push_back({"temperature", r.temperature, end, 0});
+  metrics.push_back({"calibration_rows", static_cast<double>(r.calibration_rows), end, 0});
+  if (r.ece_before) metrics.push_back({"ece_before_calibration", *r.ece_before, end, 0});
+  if (r.ece_after) metrics.push_back({"ece_after_calibration", *r.ece_after, end, 0});
   if (r.validation_accuracy) {
     metrics.push_back({"validation_accuracy", *r.validation_accuracy, end, 0});
     metrics.push_back({"validation_rows", static_cast<double>(r.validation_rows), end, 0});

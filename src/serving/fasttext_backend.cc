@@ -28,7 +28,9 @@ struct FastTextBackend::DenseHead {
 FastTextBackend::FastTextBackend() = default;
 FastTextBackend::~FastTextBackend() = default;
 
-StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::string& path) {
+StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::string& path,
+                                                                 double temperature) {
+  if (!(temperature > 0)) return InvalidArgument("temperature must be greater than 0");
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return NotFound("model file '" + path + "' does not exist");
@@ -43,6 +45,7 @@ StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::stri
     }
   }
   std::unique_ptr<FastTextBackend> b(new FastTextBackend());
+  b->inv_temperature_ = static_cast<float>(1.0 / temperature);
   b->model_ = std::make_unique<fasttext::FastText>();
   try {
     b->model_->loadModel(path);
@@ -97,6 +100,7 @@ StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k)
   }
   hidden /= static_cast<float>(words.size());
   probs.noalias() = head_->output * hidden;
+  probs *= inv_temperature_;                         // calibration
   probs = (probs.array() - probs.maxCoeff()).exp();  // stable softmax
   probs /= probs.sum();
 
@@ -111,16 +115,26 @@ StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k)
 }
 
 StatusOr<LabelScores> FastTextBackend::PredictTextWithFastText(std::string_view text, int k) const {
-  std::vector<int32_t> words = Tokenize(text);
-  if (k <= 0 || k > static_cast<int>(labels_.size())) k = static_cast<int>(labels_.size());
+  const std::vector<int32_t>& words = Tokenize(text);
+  const int n = static_cast<int>(labels_.size());
+  if (k <= 0 || k > n) k = n;
   fasttext::Predictions predictions;  // (log-probability, label index), best first
-  model_->predict(k, words, predictions, 0.0);
+  // With a temperature every label's probability is needed to renormalize.
+  model_->predict(inv_temperature_ == 1.0f ? k : n, words, predictions, 0.0);
   if (predictions.empty()) return InvalidArgument("field 'text' has no usable tokens");
   LabelScores out;
   out.reserve(predictions.size());
+  double z = 0;
   for (const auto& [log_p, index] : predictions) {
-    // fastText returns log(p + 1e-5) (its std_log guards log(0)); report p itself.
-    out.push_back({index, std::clamp(std::exp(log_p) - 1e-5f, 0.0f, 1.0f)});
+    // fastText returns log(p + 1e-5) (its std_log guards log(0)); use p itself.
+    float p = std::clamp(std::exp(log_p) - 1e-5f, 0.0f, 1.0f);
+    if (inv_temperature_ != 1.0f) p = std::pow(std::max(p, 1e-30f), inv_temperature_);
+    z += p;
+    out.push_back({index, p});
+  }
+  if (inv_temperature_ != 1.0f) {  // calibration: p^(1/T), renormalized
+    for (auto& s : out) s.p = static_cast<float>(s.p / z);
+    out.resize(static_cast<size_t>(k));
   }
   return out;
 }

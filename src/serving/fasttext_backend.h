@@ -27,7 +27,9 @@ namespace closedloop {
 class FastTextBackend final : public Backend {
  public:
   // Loads the model file; a missing, truncated or foreign file is an error, never a crash.
-  static StatusOr<std::unique_ptr<FastTextBackend>> Load(const std::string& model_path);
+  // `temperature` (> 0) calibrates the probabilities: softmax(logits / temperature).
+  static StatusOr<std::unique_ptr<FastTextBackend>> Load(const std::string& model_path,
+                                                         double temperature = 1.0);
   ~FastTextBackend() override;
 
   std::string_view flavor() const override { return "fasttext"; }
@@ -53,6 +55,7 @@ class FastTextBackend final : public Backend {
   std::unique_ptr<fasttext::FastText> model_;
   std::unique_ptr<DenseHead> head_;
   std::vector<std::string> labels_;
+  float inv_temperature_ = 1.0f;
 };
 
 }  // namespace closedloop

@@ -33,8 +33,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
     m << source << ":" << e.source().begin.line << ": " << e.description();
     return InvalidArgument(m.str());
   }
-  static const std::set<std::string_view> kKeys = {"flavor", "top_k", "labels", "max_text_bytes",
-                                                   "batching"};
+  static const std::set<std::string_view> kKeys = {"flavor",         "top_k",       "labels",
+                                                   "max_text_bytes", "temperature", "batching"};
   for (const auto& [k, v] : root) {
     if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
   }
@@ -46,6 +46,13 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
   RETURN_IF_ERROR(ReadInt(root, "top_k", 1, 1000, v));
   c.top_k = static_cast<int>(v);
   RETURN_IF_ERROR(ReadInt(root, "max_text_bytes", 1, 100'000'000, c.max_text_bytes));
+  if (const toml::node* n = root.get("temperature")) {
+    auto t = n->value<double>();
+    if (!t || !(*t > 0) || *t > 1000) {
+      return InvalidArgument("'temperature' must be a number greater than 0");
+    }
+    c.temperature = *t;
+  }
   if (const toml::node* n = root.get("labels")) {
     const toml::array* arr = n->as_array();
     if (arr == nullptr) return InvalidArgument("'labels' must be an array of strings");
@@ -90,6 +97,7 @@ std::string RenderModelConfig(const ModelConfig& c) {
   root.insert("flavor", c.flavor);
   root.insert("top_k", c.top_k);
   if (c.max_text_bytes > 0) root.insert("max_text_bytes", c.max_text_bytes);
+  if (c.temperature != 1.0) root.insert("temperature", c.temperature);
   if (!c.labels.empty()) {
     toml::array labels;
     for (const auto& l : c.labels) labels.push_back(l);

@@ -4,6 +4,7 @@
 //   top_k = 5                        # default number of labels returned
 //   labels = ["card_arrival", ...]   # optional; when given, must equal the model's labels
 //   max_text_bytes = 10000           # optional per-model limit on 'text'
+//   temperature = 1.7                # optional: calibrated softmax temperature (> 0)
 //   [batching]                       # dynamic batching knobs (used by the batcher)
 //   max_batch_size = 32
 //   max_queue_delay_us = 500
@@ -30,6 +31,7 @@ struct ModelConfig {
   int top_k = 5;
   std::vector<std::string> labels;
   int64_t max_text_bytes = 0;  // 0: the server's serving.max_text_bytes
+  double temperature = 1.0;    // probabilities = softmax(logits / temperature)
   BatchingConfig batching;
 };
 

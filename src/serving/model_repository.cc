@@ -146,7 +146,7 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
     std::string file = dir + "/model.bin";
     if (!fs::exists(file, ec)) file = dir + "/model.ftz";
     if (!fs::exists(file, ec)) return NotFound("no model.bin or model.ftz in '" + dir + "'");
-    ASSIGN_OR_RETURN(mv->backend, FastTextBackend::Load(file));
+    ASSIGN_OR_RETURN(mv->backend, FastTextBackend::Load(file, config.temperature));
     mv->path = file;
   } else if (config.flavor == "xgboost") {
     std::error_code ec;

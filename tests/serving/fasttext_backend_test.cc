@@ -85,3 +85,29 @@ TEST(FastTextBackendTest, DenseHeadAgreesWithFastTextPredict) {
 
 }  // namespace
 }  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+TEST(FastTextBackendTest, TemperatureSoftensWithoutChangingTheRanking) {
+  auto raw = FastTextBackend::Load(kModel, 1.0);
+  auto soft = FastTextBackend::Load(kModel, 2.0);
+  ASSERT_TRUE(raw.ok() && soft.ok());
+  auto a = (*raw)->PredictText("I still have not received my new card", 5);
+  auto b = (*soft)->PredictText("I still have not received my new card", 5);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ((*a)[i].index, (*b)[i].index);
+  EXPECT_LT((*b)[0].p, (*a)[0].p);
+  auto all = (*soft)->PredictText("card", 0);
+  float total = 0;
+  for (const auto& s : *all) total += s.p;
+  EXPECT_NEAR(total, 1.0f, 1e-3);
+  // The fastText fallback path applies the same temperature.
+  auto fb = (*soft)->PredictTextWithFastText("I still have not received my new card", 5);
+  ASSERT_TRUE(fb.ok());
+  EXPECT_NEAR((*fb)[0].p, (*b)[0].p, 1e-4);
+  EXPECT_FALSE(FastTextBackend::Load(kModel, 0.0).ok());
+}
+
+}  // namespace
+}  // namespace closedloop
