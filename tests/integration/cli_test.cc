@@ -33,6 +33,22 @@ TEST_F(CliTest, FlagsOverrideConfigAndJsonLogs) {
   EXPECT_EQ(j->Str("model"), "support-intent");
 }
 
+TEST_F(CliTest, DebugLogsCarryTheRequestId) {
+  Start(kTestConfig, true, {"--log-format", "json", "--log-level", "debug"});
+  auto r = Predict(R"({"model":"support-intent","text":"card"})");
+  ASSERT_EQ(r.status, 200);
+  std::string id = r.Header("X-Request-Id");
+  ASSERT_EQ(Fetch(port_, "GET", "/v2/health/live").status, 200);  // the log line is written by now
+  std::string err = server_->Stderr();
+  size_t at = err.find("\"request_id\":\"" + id + "\"");
+  ASSERT_NE(at, std::string::npos) << err;
+  size_t start = err.rfind('\n', at) + 1;
+  auto line = ParseJson(err.substr(start, err.find('\n', at) - start));
+  EXPECT_EQ(line->Str("msg"), "request");
+  EXPECT_EQ(line->Str("route"), "/v1/predict");
+  EXPECT_EQ(line->Num("status"), 200);
+}
+
 TEST_F(CliTest, TrainTextReportsBadColumns) {
   WriteFile(dir_.File("d.csv"), "text,intent\nhello,greet\n");
   auto [rc, out] = RunClosedloop("train text --input " + dir_.File("d.csv") +

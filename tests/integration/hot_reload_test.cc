@@ -93,6 +93,22 @@ TEST_F(HotReloadTest, UnloadThenLoadAgain) {
   EXPECT_EQ(VersionOf("support-intent"), "1");
 }
 
+TEST_F(HotReloadTest, VersionPolicyDecidesWhatIsServed) {
+  InstallTestModel(dir_.path());
+  AddVersion(2);
+  AddVersion(3);
+  WriteFile(Repo() + "/model.toml", "version_policy = \"latest\"\nlatest = 1\n");
+  Start(kTestConfig, /*install_model=*/false);
+  auto meta = Fetch(port_, "GET", "/v2/models/support-intent");
+  EXPECT_NE(meta.body.find(R"("versions":["3"])"), std::string::npos) << meta.body;
+  EXPECT_EQ(Predict(R"({"model":"support-intent","version":1,"text":"card"})").status, 404);
+  WriteFile(Repo() + "/model.toml", "version_policy = \"specific\"\nversions = [1, 2]\n");
+  ASSERT_EQ(Fetch(port_, "POST", "/v2/repository/models/support-intent/load").status, 200);
+  meta = Fetch(port_, "GET", "/v2/models/support-intent");
+  EXPECT_NE(meta.body.find(R"("versions":["1","2"])"), std::string::npos) << meta.body;
+  EXPECT_EQ(VersionOf("support-intent"), "2");
+}
+
 TEST_F(HotReloadTest, PollRepositoryPicksUpANewVersion) {
   Start(kTestConfig, true, {"--poll-repository", "0.1"});
   ASSERT_EQ(VersionOf("support-intent"), "1");

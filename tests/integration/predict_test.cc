@@ -2,6 +2,7 @@
 // bad input the foundation issue names.
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <set>
 
 #include "core/sha256.h"
@@ -76,6 +77,18 @@ TEST_F(PredictTest, AliasesAndVersions) {
   auto bad_alias = Predict(R"({"model":"support-intent@shadow","text":"lost card"})");
   EXPECT_EQ(bad_alias.status, 404);
   EXPECT_NE(bad_alias.body.find("alias 'shadow'"), std::string::npos);
+}
+
+TEST_F(PredictTest, QuantizedFtzVersionIsServed) {
+  std::string repo = InstallTestModel(dir_.path());
+  std::filesystem::create_directories(repo + "/support-intent/2");
+  QuantizeFastTextModel(repo + "/support-intent/1/model.bin", repo + "/support-intent/2/model.ftz");
+  std::filesystem::copy(repo + "/support-intent/1/config.toml",
+                        repo + "/support-intent/2/config.toml");
+  Start(kTestConfig, /*install_model=*/false);
+  auto r = Predict(R"({"model":"support-intent","version":2,"text":"my card has not arrived"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ParseJson(r.body)->Str("version"), "2");
 }
 
 TEST_F(PredictTest, StoreInputsFalseKeepsOnlyTheHash) {

@@ -111,3 +111,23 @@ TEST(FastTextBackendTest, TemperatureSoftensWithoutChangingTheRanking) {
 
 }  // namespace
 }  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+TEST(FastTextBackendTest, QuantizedFtzModelLoadsAndAgrees) {
+  testing::TempDir dir;
+  testing::QuantizeFastTextModel(kModel, dir.File("model.ftz"));
+  auto q = FastTextBackend::Load(dir.File("model.ftz"));
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_FALSE((*q)->uses_dense_head());  // quantized: fastText's own predict
+  auto full = FastTextBackend::Load(kModel);
+  auto a = (*q)->PredictText("I still have not received my new card", 3);
+  auto b = (*full)->PredictText("I still have not received my new card", 3);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*q)->labels(), (*full)->labels());
+  EXPECT_NEAR((*a)[0].p, (*b)[0].p, 0.1);  // quantization approximates the weights
+}
+
+}  // namespace
+}  // namespace closedloop

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <fasttext/fasttext.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -27,6 +29,19 @@ std::string InstallTestModel(const std::string& data_dir) {
            fs::copy_options::recursive);
   WriteFile(repo + "/support-intent/aliases.toml", "champion = 1\n");
   return repo;
+}
+
+void QuantizeFastTextModel(const std::string& model_bin, const std::string& model_ftz) {
+  fasttext::FastText ft;
+  ft.loadModel(model_bin);
+  fasttext::Args q;
+  q.qout = false;
+  q.retrain = false;  // no training data needed
+  q.cutoff = 0;
+  q.dsub = 2;
+  q.qnorm = false;
+  ft.quantize(q);
+  ft.saveModel(model_ftz);
 }
 
 void WriteFile(const std::string& path, const std::string& content) {

@@ -21,6 +21,9 @@ class TempDir {
 // its `champion` alias. Returns the repository path.
 std::string InstallTestModel(const std::string& data_dir);
 
+// A quantized copy (fastText product quantization, model.ftz) of a model.bin.
+void QuantizeFastTextModel(const std::string& model_bin, const std::string& model_ftz);
+
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
 
