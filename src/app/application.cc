@@ -46,8 +46,7 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->oip_api_->Register(app->router_);
   app->repository_api_ = std::make_unique<RepositoryApi>(*app->models_);
   app->repository_api_->Register(app->router_);
-  ASSIGN_OR_RETURN(app->tracking_, TrackingStore::Open(config.data_dir + "/tracking.db",
-                                                       config.data_dir + "/artifacts", clock));
+  ASSIGN_OR_RETURN(app->tracking_, TrackingStore::OpenInDataDir(config.data_dir, clock));
   app->mlflow_api_ = std::make_unique<MlflowApi>(*app->tracking_, clock);
   app->mlflow_api_->Register(app->router_);
   app->RegisterSystemRoutes();

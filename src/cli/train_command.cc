@@ -68,8 +68,7 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       name = parent.filename().empty() ? "Default" : parent.filename().string();
     }
     std::filesystem::create_directories(*data_dir);
-    auto store = TrackingStore::Open(*data_dir + "/tracking.db", *data_dir + "/artifacts",
-                                     SystemClock::Get());
+    auto store = TrackingStore::OpenInDataDir(*data_dir, SystemClock::Get());
     auto run = store.ok() ? LogTextTrainingRun(**store, name, *o, *r, SystemClock::Get())
                           : StatusOr<std::string>(store.status());
     if (!run.ok()) {

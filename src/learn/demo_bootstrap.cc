@@ -38,8 +38,7 @@ Status EnsureDemoModels(const std::string& repository, const std::string& exampl
     std::ofstream aliases(staging + "/aliases.toml");
     aliases << "champion = 1\n";
   }
-  auto store =
-      TrackingStore::Open(data_dir + "/tracking.db", data_dir + "/artifacts", SystemClock::Get());
+  auto store = TrackingStore::OpenInDataDir(data_dir, SystemClock::Get());
   if (!store.ok()) return store.status().WithContext("tracking store");
   o.output_dir = repository + "/support-intent/1";  // where it lives once published
   result->model_path = o.output_dir + "/model.bin";

@@ -397,24 +397,21 @@ void MlflowApi::Register(Router& router) {
               id, {{key, v, ts.value_or(clock_.NowUnixMillis()), step.value_or(0)}}, {}, {}));
           return Done(c);
         }));
-  route(http::verb::post, "runs/log-parameter",
-        Endpoint([this](RequestContext& c, const Params& p) -> Status {
-          ASSIGN_OR_RETURN(std::string id, p.RunId());
-          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
-          ASSIGN_OR_RETURN(auto value, p.String("value"));
-          if (!value) return InvalidArgument("missing value for required parameter 'value'");
-          RETURN_IF_ERROR(store_.LogBatch(id, {}, {{key, *value}}, {}));
-          return Done(c);
-        }));
-  route(http::verb::post, "runs/set-tag",
-        Endpoint([this](RequestContext& c, const Params& p) -> Status {
-          ASSIGN_OR_RETURN(std::string id, p.RunId());
-          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
-          ASSIGN_OR_RETURN(auto value, p.String("value"));
-          if (!value) return InvalidArgument("missing value for required parameter 'value'");
-          RETURN_IF_ERROR(store_.LogBatch(id, {}, {}, {{key, *value}}));
-          return Done(c);
-        }));
+  // log-parameter and set-tag: one key/value, logged as a param or as a tag.
+  auto log_key_value = [this](bool as_param) {
+    return Endpoint([this, as_param](RequestContext& c, const Params& p) -> Status {
+      ASSIGN_OR_RETURN(std::string id, p.RunId());
+      ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+      ASSIGN_OR_RETURN(auto value, p.String("value"));
+      if (!value) return InvalidArgument("missing value for required parameter 'value'");
+      KeyValues kv = {{key, *value}};
+      RETURN_IF_ERROR(
+          store_.LogBatch(id, {}, as_param ? kv : KeyValues{}, as_param ? KeyValues{} : kv));
+      return Done(c);
+    });
+  };
+  route(http::verb::post, "runs/log-parameter", log_key_value(true));
+  route(http::verb::post, "runs/set-tag", log_key_value(false));
   route(http::verb::post, "runs/log-batch",
         Endpoint([this](RequestContext& c, const Params& p) -> Status {
           ASSIGN_OR_RETURN(std::string id, p.RunId());

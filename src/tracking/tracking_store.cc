@@ -99,6 +99,11 @@ StatusOr<std::unique_ptr<TrackingStore>> TrackingStore::Open(const std::string& 
   return s;
 }
 
+StatusOr<std::unique_ptr<TrackingStore>> TrackingStore::OpenInDataDir(const std::string& data_dir,
+                                                                      const Clock& clock) {
+  return Open(data_dir + "/tracking.db", data_dir + "/artifacts", clock);
+}
+
 StatusOr<std::string> TrackingStore::CreateExperiment(const std::string& name,
                                                       const std::string& artifact_location,
                                                       const KeyValues& tags) {

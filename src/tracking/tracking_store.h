@@ -68,6 +68,10 @@ class TrackingStore {
   static StatusOr<std::unique_ptr<TrackingStore>> Open(const std::string& path,
                                                        const std::string& artifact_root,
                                                        const Clock& clock);
+  // The store of a closedloop data dir: <data_dir>/tracking.db, artifacts under
+  // <data_dir>/artifacts (the server, `train` and the demo bootstrap all use this).
+  static StatusOr<std::unique_ptr<TrackingStore>> OpenInDataDir(const std::string& data_dir,
+                                                                const Clock& clock);
 
   StatusOr<std::string> CreateExperiment(const std::string& name,
                                          const std::string& artifact_location,
