@@ -10,5 +10,6 @@ namespace closedloop {
 void AddUpCommand(CLI::App& app, int& exit_code);
 void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddOnnxCommand(CLI::App& app, int& exit_code);
+void AddEvalCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

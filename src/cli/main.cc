@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   closedloop::AddUpCommand(app, exit_code);
   closedloop::AddTrainCommand(app, exit_code);
   closedloop::AddOnnxCommand(app, exit_code);
+  closedloop::AddEvalCommand(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "closedloop " << CLOSEDLOOP_VERSION << "\n";
   });

@@ -1,22 +1,23 @@
 #include "learn/text_trainer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <map>
-#include <random>
+#include <memory>
 #include <sstream>
 #include <thread>
 
+#include <fasttext/autotune.h>
 #include <fasttext/fasttext.h>
 
 #include "core/sha256.h"
 #include "learn/calibration.h"
-#include "learn/csv_reader.h"
+#include "learn/stratified_split.h"
 #include "serving/fasttext_backend.h"
 #include "serving/model_config.h"
 #include "serving/text_normalizer.h"
@@ -26,68 +27,171 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Seeded stratified split: row indices held out for calibration (a share of each
-// label that has at least 2 rows; at least one row of every label stays in training).
-std::vector<bool> CalibrationRows(const CsvTable& t, size_t label_col, double fraction, int seed) {
-  std::vector<bool> held(t.rows.size(), false);
-  if (fraction <= 0) return held;
-  std::map<std::string, std::vector<size_t>> by_label;
-  for (size_t i = 0; i < t.rows.size(); ++i) by_label[t.rows[i][label_col]].push_back(i);
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  for (auto& [label, rows] : by_label) {
-    if (rows.size() < 2) continue;
-    std::shuffle(rows.begin(), rows.end(), rng);
-    size_t n =
-        std::min(rows.size() - 1,
-                 static_cast<size_t>(std::lround(fraction * static_cast<double>(rows.size()))));
-    for (size_t i = 0; i < n; ++i) held[rows[i]] = true;
-  }
-  return held;
-}
-
-// Writes "__label__<label> <normalized text>" lines; labels may not contain spaces.
+// Writes "__label__<label> <normalized text>" lines for `rows`; labels may not
+// contain whitespace (fastText splits on it).
 Status WriteFastTextInput(const CsvTable& t, size_t text_col, size_t label_col,
-                          const std::vector<bool>& skip, const std::string& path, size_t& rows) {
+                          const std::vector<size_t>& rows, const std::string& path,
+                          size_t& written) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return Internal("cannot write '" + path + "'");
-  rows = 0;
-  for (size_t r = 0; r < t.rows.size(); ++r) {
-    if (skip[r]) continue;
+  written = 0;
+  for (size_t r : rows) {
     const auto& row = t.rows[r];
     const std::string& label = row[label_col];
     if (label.empty()) continue;
-    if (label.find_first_of(" \t\n") != std::string::npos) {
+    if (label.find_first_of(" \t\n\r\v\f") != std::string::npos) {
       return InvalidArgument("label '" + label + "' contains whitespace");
     }
     std::string text = NormalizeText(row[text_col]);
     if (text.empty()) continue;
     out << "__label__" << label << ' ' << text << '\n';
-    ++rows;
+    ++written;
   }
   if (!out) return Internal("failed writing '" + path + "'");
   return OkStatus();
 }
 
+std::vector<size_t> AllRows(const CsvTable& t) {
+  std::vector<size_t> rows(t.rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  return rows;
+}
+
+// Mutes std::cerr (fastText's own progress) for its lifetime unless `keep`.
+class CerrMute {
+ public:
+  explicit CerrMute(bool keep) : saved_(std::cerr.rdbuf()) {
+    if (!keep) std::cerr.rdbuf(sink_.rdbuf());
+  }
+  ~CerrMute() { std::cerr.rdbuf(saved_); }
+  CerrMute(const CerrMute&) = delete;
+  CerrMute& operator=(const CerrMute&) = delete;
+
+ private:
+  std::streambuf* saved_;
+  std::ostringstream sink_;
+};
+
+struct Scored {
+  std::vector<std::vector<float>> raw;  // temperature 1
+  std::vector<int> truth;
+  std::vector<std::string> labels;
+};
+
+StatusOr<Scored> ScoreRows(const Backend& model, const CsvTable& t, const std::string& text_col,
+                           const std::string& label_col, const std::vector<size_t>& rows) {
+  ASSIGN_OR_RETURN(ScoredTable s, ScoreTable(model, t, text_col, label_col, &rows));
+  return Scored{std::move(s.probs), std::move(s.truth), std::move(s.labels)};
+}
+
+StatusOr<EvaluationReport> EvaluateCalibrated(const Scored& s, double temperature) {
+  std::vector<std::vector<float>> calibrated;
+  calibrated.reserve(s.raw.size());
+  for (const auto& p : s.raw) calibrated.push_back(ApplyTemperature(p, temperature));
+  return Evaluate(s.labels, calibrated, s.truth);
+}
+
+uint64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto n = fs::file_size(path, ec);
+  return ec ? 0 : static_cast<uint64_t>(n);
+}
+
 }  // namespace
 
+StatusOr<CsvTable> ReadTables(const std::vector<std::string>& paths, TableFormat format) {
+  if (paths.empty()) return InvalidArgument("no input file");
+  CsvTable all;
+  for (const auto& p : paths) {
+    ASSIGN_OR_RETURN(CsvTable t, ReadTable(p, format));
+    if (all.header.empty()) {
+      all = std::move(t);
+    } else if (t.header != all.header) {
+      return InvalidArgument("'" + p + "' has different columns from '" + paths[0] + "'");
+    } else {
+      std::move(t.rows.begin(), t.rows.end(), std::back_inserter(all.rows));
+    }
+  }
+  return all;
+}
+
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
-  ASSIGN_OR_RETURN(CsvTable train, ReadCsvFile(o.input));
-  ASSIGN_OR_RETURN(size_t text_col, train.Column(o.text_col));
-  ASSIGN_OR_RETURN(size_t label_col, train.Column(o.label_col));
+  if (o.output_dir.empty()) return InvalidArgument("no output directory");
   std::error_code ec;
-  fs::create_directories(o.output_dir, ec);
-  if (ec) return Internal("cannot create '" + o.output_dir + "': " + ec.message());
+  if (fs::exists(o.output_dir, ec) && !o.overwrite) {
+    return AlreadyExists("'" + o.output_dir + "' already exists (pass --overwrite to replace it)");
+  }
+  ASSIGN_OR_RETURN(CsvTable data, ReadTables(o.inputs, o.format));
+  ASSIGN_OR_RETURN(size_t text_col, data.Column(o.text_col));
+  ASSIGN_OR_RETURN(size_t label_col, data.Column(o.label_col));
+  for (auto& row : data.rows) {
+    auto it = o.label_names.find(row[label_col]);
+    if (it != o.label_names.end()) row[label_col] = it->second;
+  }
+  RETURN_IF_ERROR(RequireRowsPerLabel(data, label_col, 2, o.inputs[0]));
+
+  // Test rows first (never trained on), then validation from what is left.
+  std::vector<size_t> pool = AllRows(data), test_rows, validation_rows;
+  if (o.test_inputs.empty() && o.test_fraction > 0) {
+    RowSplit s = StratifiedSplit(data, label_col, o.test_fraction, o.seed + 1);
+    pool = std::move(s.kept);
+    test_rows = std::move(s.held_out);
+  }
+  CsvTable validation_table, test_table;
+  const CsvTable* validation_src = &data;
+  if (!o.validation_inputs.empty()) {
+    ASSIGN_OR_RETURN(validation_table, ReadTables(o.validation_inputs, o.format));
+    validation_src = &validation_table;
+    validation_rows = AllRows(validation_table);
+  } else {
+    RowSplit s = StratifiedSplit(data, label_col, o.validation_fraction, o.seed, pool);
+    pool = std::move(s.kept);
+    validation_rows = std::move(s.held_out);
+  }
+  const CsvTable* test_src = &data;
+  if (!o.test_inputs.empty()) {
+    ASSIGN_OR_RETURN(test_table, ReadTables(o.test_inputs, o.format));
+    test_src = &test_table;
+    test_rows = AllRows(test_table);
+  }
+  for (const CsvTable* t : {validation_src, test_src}) {
+    if (t == &data) continue;
+    for (const std::string& col : {o.text_col, o.label_col}) RETURN_IF_ERROR(t->Column(col).status());
+  }
+  for (auto* t : {&validation_table, &test_table}) {
+    if (t->header.empty()) continue;
+    size_t lc = *t->Column(o.label_col);
+    for (auto& row : t->rows) {
+      auto it = o.label_names.find(row[lc]);
+      if (it != o.label_names.end()) row[lc] = it->second;
+    }
+  }
+
+  // Everything is written into a staging directory and renamed into place last.
+  fs::path final_dir = fs::path(o.output_dir).lexically_normal();
+  if (final_dir.filename().empty()) final_dir = final_dir.parent_path();
+  fs::path staging = final_dir.parent_path() /
+                     ("." + final_dir.filename().string() + ".training-" + std::to_string(getpid()));
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return Internal("cannot create '" + staging.string() + "': " + ec.message());
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code e;
+      if (!dir.empty()) fs::remove_all(dir, e);
+    }
+  } cleanup{staging};
 
   TextTrainResult result;
-  std::string train_txt = o.output_dir + "/.train.txt";
-  std::vector<bool> held = CalibrationRows(train, label_col, o.calibration_fraction, o.seed);
-  RETURN_IF_ERROR(
-      WriteFastTextInput(train, text_col, label_col, held, train_txt, result.train_rows));
-  if (result.train_rows == 0) return InvalidArgument("'" + o.input + "' has no labelled rows");
+  const std::string train_txt = (staging / "train.txt").string();
+  const std::string valid_txt = (staging / "validation.txt").string();
+  RETURN_IF_ERROR(WriteFastTextInput(data, text_col, label_col, pool, train_txt, result.train_rows));
+  if (result.train_rows == 0) return InvalidArgument("'" + o.inputs[0] + "' has no labelled rows");
 
   fasttext::Args args;
   args.input = train_txt;
-  args.output = o.output_dir + "/model";
+  args.output = (staging / "model").string();
   args.model = fasttext::model_name::sup;
   args.loss = fasttext::loss_name::softmax;
   args.epoch = o.epoch;
@@ -96,107 +200,157 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   args.wordNgrams = o.word_ngrams;
   args.bucket = o.bucket;
   args.minCount = 1;
-  args.minn = 0;
-  args.maxn = 0;
+  args.minn = o.minn;
+  args.maxn = o.maxn;
   args.seed = o.seed;
-  // fastText tracks the training loss only when verbose > 1, and then prints its
-  // progress on std::cerr: keep the loss, show the progress only with --verbose.
+  // fastText tracks the training loss only when verbose > 1 (and then prints its
+  // own progress on std::cerr, muted unless --verbose).
   args.verbose = 2;
   args.thread = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-  fasttext::FastText ft;
+  auto ft = std::make_shared<fasttext::FastText>();
+  const bool show_progress = ProgressEnabled(o.progress);
   auto started = std::chrono::steady_clock::now();
-  // fastText reports progress in [0, 1]; record the loss as each epoch completes.
-  int next_epoch = 1;
-  float last_loss = -1;
-  auto on_progress = [&](float progress, float loss, double, double, int64_t) {
-    last_loss = loss;
-    while (next_epoch <= o.epoch && loss >= 0 &&
-           progress * static_cast<float>(o.epoch) >= static_cast<float>(next_epoch)) {
-      result.epoch_loss.emplace_back(next_epoch++, loss);
-    }
-  };
-  std::streambuf* cerr_buf = std::cerr.rdbuf();
-  std::ostringstream muted;
-  if (!o.verbose) std::cerr.rdbuf(muted.rdbuf());  // spdlog writes via its own sink
+  std::ostream real_stderr(std::cerr.rdbuf());  // the bar's stream, never muted
   try {
-    ft.train(args, on_progress);
-    std::cerr.rdbuf(cerr_buf);
-    if (o.verbose) std::cerr << "\n";
+    CerrMute mute(o.verbose);
+    if (o.autotune_seconds > 0) {
+      const CsvTable& vt = *validation_src;
+      size_t vrows = 0;
+      RETURN_IF_ERROR(WriteFastTextInput(vt, *vt.Column(o.text_col), *vt.Column(o.label_col),
+                                         validation_rows, valid_txt, vrows));
+      args.autotuneValidationFile = valid_txt;
+      args.autotuneDuration = o.autotune_seconds;
+      args.autotuneMetric = "f1";
+      args.autotunePredictions = 1;
+      args.verbose = o.verbose ? 2 : 0;
+      fasttext::Autotune tuner(ft);
+      tuner.train(args);  // ends with the best parameters trained on the training data
+    } else {
+      ProgressBar bar(real_stderr, "training");
+      int next_epoch = 1;
+      float last_loss = -1;
+      auto on_progress = [&](float progress, float loss, double, double, int64_t eta) {
+        last_loss = loss;
+        while (next_epoch <= o.epoch && loss >= 0 &&
+               progress * static_cast<float>(o.epoch) >= static_cast<float>(next_epoch)) {
+          result.epoch_loss.emplace_back(next_epoch++, loss);
+        }
+        if (show_progress) {
+          std::ostringstream detail;
+          detail << "epoch " << std::min(o.epoch, next_epoch) << "/" << o.epoch;
+          if (loss >= 0) detail << " loss " << loss;
+          if (eta < 86400 && progress > 0) detail << " eta " << eta << "s";
+          bar.Update(progress, detail.str());
+        }
+      };
+      ft->train(args, on_progress);
+      if (show_progress) {
+        bar.Update(1.0, "done");
+        bar.Finish();
+      }
+      if (next_epoch <= o.epoch && last_loss >= 0) result.epoch_loss.emplace_back(o.epoch, last_loss);
+    }
   } catch (const std::exception& e) {
-    std::cerr.rdbuf(cerr_buf);
-    fs::remove(train_txt, ec);
     return Internal(std::string("fastText training failed: ") + e.what());
   }
-  if (next_epoch <= o.epoch && last_loss >= 0) result.epoch_loss.emplace_back(o.epoch, last_loss);
-  fs::remove(train_txt, ec);
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const fasttext::Args& used = ft->getArgs();
+  result.epoch = used.epoch, result.lr = used.lr, result.dim = used.dim;
+  result.word_ngrams = used.wordNgrams, result.minn = used.minn, result.maxn = used.maxn;
+  result.bucket = used.bucket;
   {
-    std::ifstream data(o.input, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(data)), std::istreambuf_iterator<char>());
+    std::string bytes;
+    for (const auto& p : o.inputs) {
+      std::ifstream in(p, std::ios::binary);
+      bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     result.data_sha256 = Sha256Hex(bytes);
   }
-  result.model_path = o.output_dir + "/model.bin";
-  ft.saveModel(result.model_path);
+  std::string model_file = (staging / "model.bin").string();
+  ft->saveModel(model_file);
+  fs::remove(train_txt, ec);
+  fs::remove(valid_txt, ec);
 
-  ASSIGN_OR_RETURN(auto backend, FastTextBackend::Load(result.model_path));
+  ASSIGN_OR_RETURN(auto backend, FastTextBackend::Load(model_file));
   result.labels = backend->labels().size();
-  std::map<std::string, int> label_index;
-  for (size_t i = 0; i < backend->labels().size(); ++i) {
-    label_index[backend->labels()[i]] = static_cast<int>(i);
-  }
-  // Full probability vectors (raw, temperature 1) and true label indices for rows.
-  auto score_rows = [&](const CsvTable& table, size_t tc, size_t lc, const std::vector<bool>* only,
-                        std::vector<std::vector<float>>& probs, std::vector<int>& truth) {
-    for (size_t r = 0; r < table.rows.size(); ++r) {
-      if (only != nullptr && !(*only)[r]) continue;
-      auto it = label_index.find(table.rows[r][lc]);
-      if (it == label_index.end()) continue;
-      auto scores = backend->PredictText(table.rows[r][tc], 0);
-      if (!scores.ok()) continue;
-      std::vector<float> p(backend->labels().size(), 0.f);
-      for (const auto& s : *scores) p[static_cast<size_t>(s.index)] = s.p;
-      probs.push_back(std::move(p));
-      truth.push_back(it->second);
+  ASSIGN_OR_RETURN(Scored val, ScoreRows(*backend, *validation_src, o.text_col, o.label_col,
+                                         validation_rows));
+  if (val.raw.empty()) return InvalidArgument("no validation rows with text and a label");
+  result.validation_rows = val.raw.size();
+  if (o.calibrate) result.temperature = FitTemperature(val.raw, val.truth);
+  result.ece_before = ExpectedCalibrationError(val.raw, val.truth);
+  ASSIGN_OR_RETURN(result.validation, EvaluateCalibrated(val, result.temperature));
+  result.ece_after = result.validation.ece;
+  std::optional<Scored> test;
+  if (!test_rows.empty()) {
+    ASSIGN_OR_RETURN(test, ScoreRows(*backend, *test_src, o.text_col, o.label_col, test_rows));
+    result.test_rows = test->raw.size();
+    if (!test->raw.empty()) {
+      ASSIGN_OR_RETURN(result.test, EvaluateCalibrated(*test, result.temperature));
     }
-  };
-  {
-    std::vector<std::vector<float>> probs;
-    std::vector<int> truth;
-    score_rows(train, text_col, label_col, &held, probs, truth);
-    result.calibration_rows = probs.size();
-    if (!probs.empty()) result.temperature = FitTemperature(probs, truth);
   }
+
+  if (o.quantize) {
+    result.size_before_quantize = FileSize(model_file);
+    result.accuracy_before_quantize =
+        result.test ? result.test->accuracy : result.validation.accuracy;
+    fasttext::Args q = used;
+    q.input = train_txt;
+    q.qnorm = true;
+    q.retrain = false;
+    q.cutoff = 0;
+    q.dsub = 2;
+    try {
+      CerrMute mute(o.verbose);
+      ft->quantize(q);
+    } catch (const std::exception& e) {
+      return Internal(std::string("fastText quantization failed: ") + e.what());
+    }
+    fs::remove(model_file, ec);
+    model_file = (staging / "model.ftz").string();
+    ft->saveModel(model_file);
+    result.size_after_quantize = FileSize(model_file);
+    ASSIGN_OR_RETURN(backend, FastTextBackend::Load(model_file));
+    const CsvTable& qt = test ? *test_src : *validation_src;
+    const std::vector<size_t>& qrows = test ? test_rows : validation_rows;
+    ASSIGN_OR_RETURN(Scored qs, ScoreRows(*backend, qt, o.text_col, o.label_col, qrows));
+    ASSIGN_OR_RETURN(EvaluationReport qr, EvaluateCalibrated(qs, result.temperature));
+    result.accuracy_after_quantize = qr.accuracy;
+    if (test) {
+      result.test = qr;
+    } else {
+      result.validation = qr;
+    }
+  }
+
   ModelConfig config;
   config.flavor = "fasttext";
   config.top_k = o.top_k;
   config.labels = backend->labels();
   config.temperature = result.temperature;
-  std::ofstream cfg(o.output_dir + "/config.toml", std::ios::trunc);
-  cfg << RenderModelConfig(config);
-  if (!cfg) return Internal("cannot write '" + o.output_dir + "/config.toml'");
-
-  if (!o.validation_input.empty()) {
-    ASSIGN_OR_RETURN(CsvTable val, ReadCsvFile(o.validation_input));
-    ASSIGN_OR_RETURN(size_t vt, val.Column(o.text_col));
-    ASSIGN_OR_RETURN(size_t vl, val.Column(o.label_col));
-    std::vector<std::vector<float>> probs;
-    std::vector<int> truth;
-    score_rows(val, vt, vl, nullptr, probs, truth);
-    size_t correct = 0;
-    std::vector<std::vector<float>> calibrated;
-    for (size_t i = 0; i < probs.size(); ++i) {
-      auto best = std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin();
-      if (best == truth[i]) ++correct;
-      calibrated.push_back(ApplyTemperature(probs[i], result.temperature));
-    }
-    result.validation_rows = probs.size();
-    if (!probs.empty()) {
-      result.validation_accuracy = static_cast<double>(correct) / static_cast<double>(probs.size());
-      result.ece_before = ExpectedCalibrationError(probs, truth);
-      result.ece_after = ExpectedCalibrationError(calibrated, truth);
-    }
+  {
+    std::ofstream cfg(staging / "config.toml", std::ios::trunc);
+    cfg << RenderModelConfig(config);
+    std::ofstream metrics(staging / "metrics.json", std::ios::trunc);
+    metrics << "{\"validation\":" << RenderEvaluationJson(result.validation);
+    if (result.test) metrics << ",\"test\":" << RenderEvaluationJson(*result.test);
+    metrics << "}\n";
+    if (!cfg || !metrics) return Internal("cannot write the model's config and metrics");
   }
+  result.model_bytes = FileSize(model_file);
+  result.model_path = (final_dir / fs::path(model_file).filename()).string();
+  if (fs::exists(final_dir, ec)) {
+    fs::path old = final_dir.parent_path() / ("." + final_dir.filename().string() + ".replaced");
+    fs::remove_all(old, ec);
+    fs::rename(final_dir, old, ec);
+    if (ec) return Internal("cannot replace '" + final_dir.string() + "': " + ec.message());
+    fs::remove_all(old, ec);
+  }
+  fs::create_directories(final_dir.parent_path(), ec);
+  fs::rename(staging, final_dir, ec);
+  if (ec) return Internal("cannot move the model into '" + final_dir.string() + "': " + ec.message());
+  cleanup.dir.clear();
   return result;
 }
 

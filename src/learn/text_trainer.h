@@ -1,54 +1,90 @@
-// Trains a fastText supervised text classifier from a CSV file and writes a
-// servable model version directory: <output_dir>/model.bin + config.toml.
-// Text is preprocessed with NormalizeText, exactly as the server does.
-// Not thread-safe to run two trainings into the same output_dir.
+// Trains a fastText supervised text classifier and writes a servable model
+// version directory: <output_dir>/model.bin (or model.ftz when quantized),
+// config.toml (labels, calibrated temperature) and metrics.json (the evaluation
+// reports). Text is preprocessed with NormalizeText, exactly as the server does.
+//
+// Data: one or more files of the same columns (CSV, TSV or JSONL). Validation is
+// `validation_inputs` when given, else a seeded stratified share of the training
+// rows; the softmax temperature is fitted on it (ECE before and after reported),
+// and autotune (when asked) searches on it. `test_inputs`, or a stratified
+// `test_fraction` of the data taken first, is only ever evaluated.
+//
+// The version directory is written under a temporary name beside `output_dir` and
+// renamed into place at the end, so a failed or interrupted training leaves no
+// partial version. Not thread-safe to run two trainings into the same output_dir.
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "learn/evaluation.h"
+#include "learn/progress_bar.h"
+#include "learn/table_reader.h"
 
 namespace closedloop {
 
 struct TextTrainOptions {
-  std::string input;             // CSV with a header
-  std::string validation_input;  // optional CSV with the same columns
+  std::vector<std::string> inputs;             // training files, same columns
+  std::vector<std::string> validation_inputs;  // optional
+  std::vector<std::string> test_inputs;        // optional
+  TableFormat format = TableFormat::kAuto;     // kAuto: from each file's extension
   std::string text_col = "text";
   std::string label_col = "label";
+  std::map<std::string, std::string> label_names;  // rename labels, e.g. "1" -> "positive"
   std::string output_dir;
-  int epoch = 25;
-  double lr = 0.5;
-  int dim = 64;
+  bool overwrite = false;  // replace an existing output_dir
+  double validation_fraction = 0.1;  // when no validation_inputs
+  double test_fraction = 0;          // when no test_inputs; 0: no test split
+  // Defaults measured on Banking77 (train.csv, 10% held out for validation):
+  // 0.886-0.891 top-1 on test.csv in about 12 s on 2 cores, model.bin 81 MB.
+  int epoch = 80;
+  double lr = 0.8;
+  int dim = 100;
   int word_ngrams = 2;
-  int bucket = 200000;  // hash buckets for word n-grams; bounds the model size
-  int threads = 0;      // 0: number of cores
+  int minn = 3;  // character n-grams of words (subwords); 0/0 disables them
+  int maxn = 5;
+  int bucket = 200000;  // hash buckets shared by word and character n-grams
+  int threads = 0;       // 0: number of cores
   int seed = 42;
-  int top_k = 5;  // written to config.toml
-  // Share of each label's rows (labels with >= 2 rows) held out, seeded, to fit the
-  // softmax temperature; 0 disables calibration.
-  double calibration_fraction = 0.1;
-  bool verbose = false;
+  int top_k = 5;                 // written to config.toml
+  int autotune_seconds = 0;      // > 0: fastText autotune on the validation data
+  bool quantize = false;         // product quantization; serves model.ftz
+  bool calibrate = true;         // fit the softmax temperature on the validation data
+  ProgressMode progress = ProgressMode::kAuto;
+  bool verbose = false;  // fastText's own messages on stderr
 };
 
 struct TextTrainResult {
-  std::string data_sha256;  // of the training file's bytes
+  std::string data_sha256;  // of the training files' bytes, in order
   double train_seconds = 0;
   std::vector<std::pair<int, double>> epoch_loss;  // (epoch, training loss at its end)
   size_t train_rows = 0;
   size_t labels = 0;
   size_t validation_rows = 0;
-  std::optional<double> validation_accuracy;  // top-1, on validation_input
-  size_t calibration_rows = 0;
+  size_t test_rows = 0;
   double temperature = 1.0;
-  std::optional<double> ece_before;  // 15-bin ECE on validation_input, raw probabilities
-  std::optional<double> ece_after;   // ... with the fitted temperature
-  std::string model_path;
+  double ece_before = 0;  // 15-bin ECE on the validation data, raw probabilities
+  double ece_after = 0;   // ... with the fitted temperature
+  EvaluationReport validation;         // calibrated
+  std::optional<EvaluationReport> test;  // calibrated
+  // Hyper-parameters actually used (autotune may change them).
+  int epoch = 0, dim = 0, word_ngrams = 0, minn = 0, maxn = 0, bucket = 0;
+  double lr = 0;
+  // Quantization: sizes in bytes and the accuracy (on test, else validation) of each.
+  std::optional<uint64_t> size_before_quantize, size_after_quantize;
+  std::optional<double> accuracy_before_quantize, accuracy_after_quantize;
+  std::string model_path;  // final location
+  uint64_t model_bytes = 0;
 };
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& options);
+
+// Reads and concatenates files of the same header (InvalidArgument otherwise).
+StatusOr<CsvTable> ReadTables(const std::vector<std::string>& paths, TableFormat format);
 
 }  // namespace closedloop

@@ -25,38 +25,66 @@ StatusOr<std::string> LogTextTrainingRun(TrackingStore& store, const std::string
   std::string run_name = std::filesystem::path(o.output_dir).lexically_normal().string();
   ASSIGN_OR_RETURN(RunInfo run, store.CreateRun(experiment_id, run_name, "closedloop", start,
                                                 {{"mlflow.source.name", "closedloop train text"}}));
-  KeyValues params = {{"input", o.input},
-                      {"validation", o.validation_input},
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out;
+  };
+  KeyValues params = {{"input", join(o.inputs)},
+                      {"validation", o.validation_inputs.empty()
+                                         ? "stratified " + std::to_string(o.validation_fraction)
+                                         : join(o.validation_inputs)},
+                      {"test", o.test_inputs.empty()
+                                   ? (o.test_fraction > 0
+                                          ? "stratified " + std::to_string(o.test_fraction)
+                                          : "")
+                                   : join(o.test_inputs)},
                       {"text_col", o.text_col},
                       {"label_col", o.label_col},
-                      {"epoch", std::to_string(o.epoch)},
-                      {"lr", std::to_string(o.lr)},
-                      {"dim", std::to_string(o.dim)},
-                      {"word_ngrams", std::to_string(o.word_ngrams)},
-                      {"bucket", std::to_string(o.bucket)},
+                      {"epoch", std::to_string(r.epoch)},
+                      {"lr", std::to_string(r.lr)},
+                      {"dim", std::to_string(r.dim)},
+                      {"word_ngrams", std::to_string(r.word_ngrams)},
+                      {"minn", std::to_string(r.minn)},
+                      {"maxn", std::to_string(r.maxn)},
+                      {"bucket", std::to_string(r.bucket)},
                       {"threads", std::to_string(o.threads)},
                       {"seed", std::to_string(o.seed)},
-                      {"calibration_fraction", std::to_string(o.calibration_fraction)},
+                      {"autotune_seconds", std::to_string(o.autotune_seconds)},
+                      {"quantize", o.quantize ? "true" : "false"},
+                      {"calibrate", o.calibrate ? "true" : "false"},
                       {"loss", "softmax"},
                       {"preprocessing", "NormalizeText (lowercase, punctuation split)"}};
   std::vector<Metric> metrics;
   for (const auto& [epoch, loss] : r.epoch_loss)
     metrics.push_back({"train_loss", loss, end, epoch});
-  metrics.push_back({"train_rows", static_cast<double>(r.train_rows), end, 0});
-  metrics.push_back({"labels", static_cast<double>(r.labels), end, 0});
-  metrics.push_back({"train_seconds", r.train_seconds, end, 0});
-  metrics.push_back({"temperature", r.temperature, end, 0});
-  metrics.push_back({"calibration_rows", static_cast<double>(r.calibration_rows), end, 0});
-  if (r.ece_before) metrics.push_back({"ece_before_calibration", *r.ece_before, end, 0});
-  if (r.ece_after) metrics.push_back({"ece_after_calibration", *r.ece_after, end, 0});
-  if (r.validation_accuracy) {
-    metrics.push_back({"validation_accuracy", *r.validation_accuracy, end, 0});
-    metrics.push_back({"validation_rows", static_cast<double>(r.validation_rows), end, 0});
-  }
+  auto add = [&](const std::string& key, double v) { metrics.push_back({key, v, end, 0}); };
+  add("train_rows", static_cast<double>(r.train_rows));
+  add("labels", static_cast<double>(r.labels));
+  add("train_seconds", r.train_seconds);
+  add("temperature", r.temperature);
+  add("ece_before_calibration", r.ece_before);
+  add("ece_after_calibration", r.ece_after);
+  add("model_bytes", static_cast<double>(r.model_bytes));
+  auto add_report = [&](const std::string& prefix, const EvaluationReport& e) {
+    add(prefix + "_rows", static_cast<double>(e.rows));
+    add(prefix + "_accuracy", e.accuracy);
+    add(prefix + "_macro_f1", e.macro_f1);
+    add(prefix + "_log_loss", e.log_loss);
+    add(prefix + "_ece", e.ece);
+    if (e.roc_auc) add(prefix + "_roc_auc", *e.roc_auc);
+  };
+  add_report("validation", r.validation);
+  if (r.test) add_report("test", *r.test);
+  if (r.size_before_quantize) add("size_before_quantize", static_cast<double>(*r.size_before_quantize));
+  if (r.size_after_quantize) add("size_after_quantize", static_cast<double>(*r.size_after_quantize));
+  if (r.accuracy_before_quantize) add("accuracy_before_quantize", *r.accuracy_before_quantize);
+  if (r.accuracy_after_quantize) add("accuracy_after_quantize", *r.accuracy_after_quantize);
   KeyValues tags = {{"data.sha256", r.data_sha256},
                     {"data.rows", std::to_string(r.train_rows)},
                     {"seed", std::to_string(o.seed)},
                     {"model.path", r.model_path},
+                    {"model.flavor", "fasttext"},
                     {"closedloop.version", CLOSEDLOOP_VERSION},
                     {"closedloop.git_commit", CLOSEDLOOP_GIT_COMMIT},
                     {"library.fasttext", "0.9.2"}};
