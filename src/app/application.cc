@@ -1,6 +1,10 @@
 #include "app/application.h"
 
+#include <cstdio>
 #include <filesystem>
+#include <sstream>
+
+#include <simdjson.h>
 
 #include "core/json_writer.h"
 #include "core/logging.h"
@@ -47,6 +51,19 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->repository_api_ = std::make_unique<RepositoryApi>(*app->models_);
   app->repository_api_->Register(app->router_);
   ASSIGN_OR_RETURN(app->tracking_, TrackingStore::OpenInDataDir(config.data_dir, clock));
+  ASSIGN_OR_RETURN(app->registry_, ModelRegistry::OpenInDataDir(
+                                       config.data_dir, config.ModelRepositoryPath(), clock));
+  // A registry change (new version, alias moved, deletion) reloads that model now:
+  // in-flight requests finish on the version they hold, so nothing fails.
+  ModelRepository* models = app->models_.get();
+  app->registry_->SetChangeListener([models](const std::string& name) {
+    auto loaded = models->LoadModel(name);
+    if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+      (void)models->UnloadModel(name);
+    }
+  });
+  app->registry_api_ = std::make_unique<RegistryApi>(*app->registry_);
+  app->registry_api_->Register(app->router_);
   app->mlflow_api_ = std::make_unique<MlflowApi>(*app->tracking_, clock);
   app->mlflow_api_->Register(app->router_);
   app->RegisterSystemRoutes();
@@ -72,6 +89,46 @@ std::string Application::NotReadyReason() const {
   if (models_->ReadyCount() == 0) return "no model is loaded";
   if (!log_->running()) return "the prediction log writer is not running";
   return "";
+}
+
+std::string Application::StatusBlock() const {
+  std::ostringstream out;
+  out << "closedloop is serving at http://" << config_.server.host << ":" << port() << "\n"
+      << "models:\n";
+  for (const ModelState& m : models_->List()) {
+    if (!m.ready) continue;
+    out << "  " << m.name << " v" << m.version;
+    auto v = registry_->GetModelVersion(m.name, m.version);
+    if (v.ok()) {
+      for (const auto& a : v->aliases) out << " @" << a;
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      if (!parser.parse(v->metrics_json).get(doc)) {
+        for (const char* split : {"test", "validation"}) {
+          double acc = 0, f1 = 0, ece = 0;
+          if (doc[split]["accuracy"].get(acc) || doc[split]["macro_f1"].get(f1) ||
+              doc[split]["ece"].get(ece)) {
+            continue;
+          }
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "  %s accuracy %.3f, macro-F1 %.3f, ECE %.3f", split,
+                        acc, f1, ece);
+          out << buf;
+          break;
+        }
+      }
+    }
+    out << "\n";
+  }
+  out << "data:\n"
+      << "  models       " << config_.ModelRepositoryPath() << "\n"
+      << "  predictions  " << config_.PredictionLogPath() << "\n"
+      << "  runs, registry " << config_.data_dir << "/tracking.db\n"
+      << "try:\n"
+      << "  curl -s http://" << config_.server.host << ":" << port()
+      << "/v1/predict -H 'Content-Type: application/json' "
+         "-d '{\"model\":\"support-intent@champion\",\"text\":\"my card has not arrived\"}'\n";
+  return out.str();
 }
 
 void Application::RegisterSystemRoutes() {

@@ -23,6 +23,8 @@
 #include "serving/repository_api.h"
 #include "store/prediction_log.h"
 #include "tracking/mlflow_api.h"
+#include "tracking/model_registry.h"
+#include "tracking/registry_api.h"
 #include "tracking/tracking_store.h"
 
 namespace closedloop {
@@ -39,6 +41,9 @@ class Application {
   bool ready() const;
   std::string NotReadyReason() const;
   void Shutdown();
+  // What `closedloop up` prints once ready: URL, served models with versions,
+  // aliases and test metrics, where the data lives, a first request to try.
+  std::string StatusBlock() const;
 
  private:
   Application(const Config& config, const Clock& clock);
@@ -55,6 +60,8 @@ class Application {
   std::unique_ptr<OipApi> oip_api_;
   std::unique_ptr<RepositoryApi> repository_api_;
   std::unique_ptr<TrackingStore> tracking_;
+  std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<RegistryApi> registry_api_;
   std::unique_ptr<MlflowApi> mlflow_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;

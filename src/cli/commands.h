@@ -11,5 +11,6 @@ void AddUpCommand(CLI::App& app, int& exit_code);
 void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddOnnxCommand(CLI::App& app, int& exit_code);
 void AddEvalCommand(CLI::App& app, int& exit_code);
+void AddModelsCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

@@ -1,31 +1,122 @@
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "learn/text_trainer.h"
+#include "learn/register_training.h"
+#include "learn/tabular_trainer.h"
 #include "learn/training_run_log.h"
 
 namespace closedloop {
 
 namespace {
 
-// Options shared by `train text` and `train tabular`: where the run is logged.
+// Options shared by `train text` and `train tabular`: where the run is logged
+// and, with --register, which registered model gets the result as a new version.
 struct TrackingFlags {
   std::string data_dir = "./closedloop-data";
   std::string experiment;
   bool no_tracking = false;
+  std::string register_as;
+  std::string alias;
+  std::string description;
+  std::string model_repository;  // default: <data-dir>/models
 
   void Add(CLI::App* cmd) {
     cmd->add_option("--data-dir", data_dir, "Log the run into <data-dir>/tracking.db")
         ->capture_default_str();
     cmd->add_option("--experiment", experiment,
-                    "Tracking experiment (default: the model name, from --output models/NAME/N)");
+                    "Tracking experiment (default: the model name)");
     cmd->add_flag("--no-tracking", no_tracking, "Do not log the run");
+    cmd->add_option("--register", register_as,
+                    "Register the model as the next version of this registered model (moved "
+                    "into <data-dir>/models/NAME/N)");
+    cmd->add_option("--alias", alias, "With --register: point this alias at the new version");
+    cmd->add_option("--description", description, "With --register: the version's description");
+    cmd->add_option("--model-repository", model_repository,
+                    "With --register: the model repository (default: <data-dir>/models)");
+  }
+  // Checks the flag combination and fills the output dir when registering.
+  bool Prepare(std::string& output_dir, const char* cmd) {
+    if (register_as.empty()) {
+      if (output_dir.empty()) {
+        std::cerr << "closedloop " << cmd << ": give --output DIR or --register NAME\n";
+        return false;
+      }
+      if (!alias.empty()) {
+        std::cerr << "closedloop " << cmd << ": --alias needs --register\n";
+        return false;
+      }
+      return true;
+    }
+    if (no_tracking) {
+      std::cerr << "closedloop " << cmd << ": --register records the run; drop --no-tracking\n";
+      return false;
+    }
+    if (Status s = ValidateModelName(register_as); !s.ok()) {
+      std::cerr << "closedloop " << cmd << ": --register: " << s.message() << "\n";
+      return false;
+    }
+    if (!alias.empty()) {
+      if (Status s = ValidateAliasName(alias); !s.ok()) {
+        std::cerr << "closedloop " << cmd << ": --alias: " << s.message() << "\n";
+        return false;
+      }
+    }
+    if (output_dir.empty()) {
+      output_dir = data_dir + "/staging/" + register_as + "-" + std::to_string(getpid());
+    }
+    return true;
   }
   std::string ExperimentFor(const std::string& output_dir) const {
     if (!experiment.empty()) return experiment;
+    if (!register_as.empty()) return register_as;
     auto parent = std::filesystem::path(output_dir).lexically_normal().parent_path();
     return parent.filename().empty() ? "Default" : parent.filename().string();
+  }
+  // Logs the run (and registers the model); prints what it did. Returns the exit code.
+  int Finish(const std::string& output_dir, TrainingRunRecord record, const char* cmd) {
+    if (no_tracking) return 0;
+    std::filesystem::create_directories(data_dir);
+    auto runs = TrackingStore::OpenInDataDir(data_dir, SystemClock::Get());
+    if (!runs.ok()) {
+      std::cerr << "closedloop " << cmd << ": model written, but the run was not logged: "
+                << runs.status().message() << "\n";
+      return 1;
+    }
+    std::string experiment_name = ExperimentFor(output_dir);
+    if (register_as.empty()) {
+      auto run = LogTrainingRun(**runs, experiment_name, std::move(record), SystemClock::Get());
+      if (!run.ok()) {
+        std::cerr << "closedloop " << cmd << ": model written, but the run was not logged: "
+                  << run.status().message() << "\n";
+        return 1;
+      }
+      std::cout << "experiment: " << experiment_name << "\nrun_id: " << *run << "\n";
+      return 0;
+    }
+    std::string repo = model_repository.empty() ? data_dir + "/models" : model_repository;
+    auto registry = ModelRegistry::OpenInDataDir(data_dir, repo, SystemClock::Get());
+    auto done = registry.ok() ? LogAndRegister(**runs, **registry, register_as, output_dir,
+                                               std::move(record), description, alias,
+                                               SystemClock::Get())
+                              : StatusOr<RegisteredTraining>(registry.status());
+    std::error_code ec;
+    std::filesystem::remove_all(output_dir, ec);  // moved away when registered
+    std::filesystem::remove(data_dir + "/staging", ec);
+    if (!done.ok()) {
+      std::cerr << "closedloop " << cmd << ": not registered: " << done.status().message()
+                << "\n";
+      return 1;
+    }
+    std::cout << "experiment: " << experiment_name << "\nrun_id: " << done->run_id
+              << "\nregistered_model: " << register_as
+              << "\nversion: " << done->version.version
+              << "\nstorage_path: " << done->version.storage_path << "\n";
+    if (!alias.empty()) std::cout << "alias: " << alias << "\n";
+    return 0;
   }
 };
 
@@ -43,11 +134,95 @@ void PrintReport(const char* name, const EvaluationReport& e) {
   std::cout << name << "_ece: " << e.ece << "\n";
 }
 
+
+void AddTrainTabular(CLI::App* train, int& exit_code) {
+  auto o = std::make_shared<TabularTrainOptions>();
+  auto tracking = std::make_shared<TrackingFlags>();
+  auto format = std::make_shared<std::string>("auto");
+  auto weights = std::make_shared<std::vector<std::string>>();
+  CLI::App* tab = train->add_subcommand(
+      "tabular", "XGBoost classifier from CSV/TSV/JSONL with a label column");
+  tab->add_option("--input", o->inputs, "Training file(s), same columns (repeatable)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  tab->add_option("--validation", o->validation_inputs,
+                  "Validation file(s) (default: a stratified --validation-fraction of the input)")
+      ->check(CLI::ExistingFile);
+  tab->add_option("--test", o->test_inputs, "Test file(s), only evaluated")
+      ->check(CLI::ExistingFile);
+  tab->add_option("--format", *format, "csv, tsv, jsonl or auto (from the file name)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}));
+  tab->add_option("--label-col", o->label_col, "Label column")->capture_default_str();
+  tab->add_option("--ignore-col", o->ignore_cols, "A column that is not a feature (repeatable)");
+  tab->add_option("--categorical", o->categorical_cols,
+                  "Treat this column as categorical even if numeric (repeatable)");
+  tab->add_option("--output", o->output_dir, "Output directory, e.g. models/NAME/1");
+  tab->add_flag("--overwrite", o->overwrite, "Replace an existing output directory");
+  tab->add_option("--validation-fraction", o->validation_fraction)
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.5));
+  tab->add_option("--test-fraction", o->test_fraction, "Stratified test split (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  tab->add_option("--class-weight", o->class_weight, "none or balanced")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "balanced"}));
+  tab->add_option("--label-weight", *weights, "Weight of one label: LABEL=W (repeatable)");
+  tab->add_option("--max-rounds", o->max_rounds)->capture_default_str()->check(CLI::Range(1, 100000));
+  tab->add_option("--early-stopping-rounds", o->early_stopping_rounds)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  tab->add_option("--max-depth", o->max_depth)->capture_default_str()->check(CLI::Range(1, 32));
+  tab->add_option("--eta", o->eta)->capture_default_str()->check(CLI::Range(0.0001, 1.0));
+  tab->add_option("--subsample", o->subsample)->capture_default_str()->check(CLI::Range(0.05, 1.0));
+  tab->add_option("--threads", o->threads, "0: number of cores")->capture_default_str();
+  tab->add_option("--seed", o->seed)->capture_default_str();
+  tracking->Add(tab);
+  tab->callback([o, tracking, format, weights, &exit_code] {
+    o->format = FormatFlag(*format);
+    for (const auto& m : *weights) {
+      auto eq = m.find('=');
+      char* end = nullptr;
+      double w = eq == std::string::npos ? 0 : std::strtod(m.c_str() + eq + 1, &end);
+      if (eq == std::string::npos || eq == 0 || end == nullptr || *end != '\0' || !(w > 0)) {
+        std::cerr << "closedloop train tabular: --label-weight '" << m
+                  << "' is not LABEL=W with W > 0\n";
+        exit_code = 2;
+        return;
+      }
+      o->class_weights[m.substr(0, eq)] = w;
+    }
+    if (!tracking->Prepare(o->output_dir, "train tabular")) {
+      exit_code = 2;
+      return;
+    }
+    auto r = TrainTabularClassifier(*o);
+    if (!r.ok()) {
+      std::cerr << "closedloop train tabular: " << r.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
+              << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels.size()
+              << "\nfeatures: " << r->features.size() << "\ncategorical:";
+    for (const auto& [name, values] : r->categories) {
+      std::cout << " " << name << "(" << values.size() << ")";
+    }
+    std::cout << "\nrounds: " << r->rounds << "\nbest_iteration: " << r->best_iteration
+              << "\ntrain_seconds: " << r->train_seconds << "\n";
+    PrintReport("validation", r->validation);
+    if (r->test) PrintReport("test", *r->test);
+    exit_code = tracking->Finish(o->output_dir, TabularRunRecord(*o, *r), "train tabular");
+  });
+}
+
 }  // namespace
 
 void AddTrainCommand(CLI::App& app, int& exit_code) {
   CLI::App* train = app.add_subcommand("train", "Train a model");
   train->require_subcommand(1);
+  AddTrainTabular(train, exit_code);
 
   auto o = std::make_shared<TextTrainOptions>();
   auto tracking = std::make_shared<TrackingFlags>();
@@ -71,7 +246,7 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
   text->add_option("--text-col", o->text_col, "Text column")->capture_default_str();
   text->add_option("--label-col", o->label_col, "Label column")->capture_default_str();
   text->add_option("--label-name", *label_names, "Rename a label: FROM=TO (repeatable)");
-  text->add_option("--output", o->output_dir, "Output directory, e.g. models/NAME/1")->required();
+  text->add_option("--output", o->output_dir, "Output directory, e.g. models/NAME/1");
   text->add_flag("--overwrite", o->overwrite, "Replace an existing output directory");
   text->add_option("--validation-fraction", o->validation_fraction)
       ->capture_default_str()
@@ -111,6 +286,10 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
                   : *progress == "never" ? ProgressMode::kNever
                                          : ProgressMode::kAuto;
     o->calibrate = !*no_calibration;
+    if (!tracking->Prepare(o->output_dir, "train text")) {
+      exit_code = 2;
+      return;
+    }
     for (const auto& m : *label_names) {
       auto eq = m.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
@@ -141,19 +320,7 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
                 << "\naccuracy_before_quantize: " << *r->accuracy_before_quantize
                 << "\naccuracy_after_quantize: " << *r->accuracy_after_quantize << "\n";
     }
-    if (tracking->no_tracking) return;
-    std::string name = tracking->ExperimentFor(o->output_dir);
-    std::filesystem::create_directories(tracking->data_dir);
-    auto store = TrackingStore::OpenInDataDir(tracking->data_dir, SystemClock::Get());
-    auto run = store.ok() ? LogTextTrainingRun(**store, name, *o, *r, SystemClock::Get())
-                          : StatusOr<std::string>(store.status());
-    if (!run.ok()) {
-      std::cerr << "closedloop train text: model written, but the run was not logged: "
-                << run.status().message() << "\n";
-      exit_code = 1;
-      return;
-    }
-    std::cout << "experiment: " << name << "\nrun_id: " << *run << "\n";
+    exit_code = tracking->Finish(o->output_dir, TextRunRecord(*o, *r), "train text");
   });
 }
 

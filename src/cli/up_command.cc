@@ -68,11 +68,19 @@ int RunUp(const UpFlags& f) {
   }
   if (!f.no_demo) {
     std::filesystem::create_directories(config.data_dir);
-    Status s = EnsureDemoModels(config.ModelRepositoryPath(),
-                                f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir,
-                                config.data_dir);
-    if (!s.ok()) {
-      LogError("demo set-up failed").Kv("error", s.message());
+    auto runs = TrackingStore::OpenInDataDir(config.data_dir, SystemClock::Get());
+    auto registry = runs.ok() ? ModelRegistry::OpenInDataDir(config.data_dir,
+                                                             config.ModelRepositoryPath(),
+                                                             SystemClock::Get())
+                              : StatusOr<std::unique_ptr<ModelRegistry>>(runs.status());
+    auto demo = registry.ok()
+                    ? EnsureDemoModels(**registry, **runs,
+                                       f.examples_dir.empty() ? DefaultExamplesDir()
+                                                              : f.examples_dir,
+                                       config.data_dir)
+                    : StatusOr<std::vector<DemoModel>>(registry.status());
+    if (!demo.ok()) {
+      LogError("demo set-up failed").Kv("error", demo.status().message());
       return 1;
     }
   }
@@ -86,6 +94,7 @@ int RunUp(const UpFlags& f) {
     LogError("start-up failed").Kv("error", started.message());
     return 1;
   }
+  std::cout << (*app)->StatusBlock();
   std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
             << std::endl;
   int sig = 0;

@@ -35,7 +35,7 @@ struct ServerConfig {
 struct ServingConfig {
   std::string model_repository;  // empty: <data_dir>/models
   size_t max_text_bytes = 10000;
-  int poll_repository_ms = 0;  // > 0: reload changed models every this many ms
+  int poll_repository_ms = 2000;  // > 0: reload changed models every this many ms; 0: never
 };
 
 struct PredictionLogConfig {

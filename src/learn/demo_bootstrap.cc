@@ -1,56 +1,103 @@
 #include "learn/demo_bootstrap.h"
 
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
 
 #include "core/logging.h"
+#include "learn/register_training.h"
 #include "learn/text_trainer.h"
-#include "learn/training_run_log.h"
 
 namespace closedloop {
 namespace fs = std::filesystem;
 
-Status EnsureDemoModels(const std::string& repository, const std::string& examples_dir,
-                        const std::string& data_dir) {
+namespace {
+
+struct DemoSpec {
+  std::string name;
+  std::string description;
+  TextTrainOptions options;
+};
+
+std::vector<DemoSpec> DemoSpecs(const std::string& examples_dir) {
+  std::vector<DemoSpec> specs;
+  DemoSpec intent;
+  intent.name = "support-intent";
+  intent.description =
+      "Classifies a customer-support inquiry of a bank's customers into one of 77 intents "
+      "(Banking77), so that it can be answered automatically or escalated to a person.";
+  intent.options.inputs = {examples_dir + "/data/train.csv"};
+  intent.options.test_inputs = {examples_dir + "/data/test.csv"};
+  intent.options.label_col = "category";
+  specs.push_back(std::move(intent));
+
+  DemoSpec sentiment;
+  sentiment.name = "comment-sentiment";
+  sentiment.description =
+      "Tells whether a customer's comment is negative or positive (Sentiment Labelled "
+      "Sentences: product, restaurant reviews); its probabilities score feedback comments.";
+  TextTrainOptions& s = sentiment.options;
+  s.inputs = {examples_dir + "/data/sentiment/amazon_cells_labelled.txt",
+              examples_dir + "/data/sentiment/yelp_labelled.txt"};
+  s.format = TableFormat::kTsv;
+  s.text_col = "sentence";
+  s.label_col = "score";
+  s.label_names = {{"0", "negative"}, {"1", "positive"}};
+  s.test_fraction = 0.2;
+  s.validation_fraction = 0.15;
+  s.epoch = 25;  // 2,000 short sentences: more epochs only over-fit
+  s.lr = 0.5;
+  s.dim = 50;
+  s.top_k = 2;
+  specs.push_back(std::move(sentiment));
+  return specs;
+}
+
+}  // namespace
+
+StatusOr<std::vector<DemoModel>> EnsureDemoModels(ModelRegistry& registry, TrackingStore& runs,
+                                                  const std::string& examples_dir,
+                                                  const std::string& data_dir) {
+  std::vector<DemoModel> out;
   std::error_code ec;
-  fs::create_directories(repository, ec);
-  if (ec) return Internal("cannot create model repository '" + repository + "': " + ec.message());
-  for (const auto& e : fs::directory_iterator(repository, ec)) {
-    if (e.is_directory()) return OkStatus();  // already has models: never overwrite
+  fs::create_directories(registry.repository(), ec);
+  if (ec) {
+    return Internal("cannot create model repository '" + registry.repository() +
+                    "': " + ec.message());
   }
-  TextTrainOptions o;
-  o.inputs = {examples_dir + "/data/train.csv"};
-  o.test_inputs = {examples_dir + "/data/test.csv"};
-  o.text_col = "text";
-  o.label_col = "category";
-  std::string staging = repository + "/.support-intent.training";
-  o.output_dir = staging + "/1";
-  LogInfo("training the demo model").Kv("model", "support-intent").Kv("data", o.inputs[0]);
-  auto result = TrainTextClassifier(o);
-  if (!result.ok()) {
+  for (DemoSpec& spec : DemoSpecs(examples_dir)) {
+    DemoModel m{spec.name, false};
+    if (registry.GetRegisteredModel(spec.name).ok() ||
+        fs::exists(fs::path(registry.repository()) / spec.name, ec)) {
+      out.push_back(m);  // never overwrite: a second start reuses it
+      continue;
+    }
+    std::string staging = data_dir + "/staging/" + spec.name + "-" + std::to_string(getpid());
+    spec.options.output_dir = staging;
+    spec.options.overwrite = true;
+    spec.options.progress = ProgressMode::kNever;
+    LogInfo("training a demo model").Kv("model", spec.name).Kv("data", spec.options.inputs[0]);
+    auto result = TrainTextClassifier(spec.options);
+    if (!result.ok()) return result.status().WithContext("training the demo model " + spec.name);
+    auto registered = LogAndRegister(runs, registry, spec.name, staging,
+                                     TextRunRecord(spec.options, *result), spec.description,
+                                     "champion", SystemClock::Get());
     fs::remove_all(staging, ec);
-    return result.status().WithContext("training the demo model");
+    if (!registered.ok()) {
+      return registered.status().WithContext("registering the demo model " + spec.name);
+    }
+    LogInfo("demo model ready")
+        .Kv("model", spec.name)
+        .Kv("version", registered->version.version)
+        .Kv("train_rows", static_cast<uint64_t>(result->train_rows))
+        .Kv("test_accuracy", result->test ? result->test->accuracy : -1)
+        .Kv("train_seconds", result->train_seconds)
+        .Kv("run_id", registered->run_id);
+    m.trained = true;
+    out.push_back(m);
   }
-  {
-    std::ofstream aliases(staging + "/aliases.toml");
-    aliases << "champion = 1\n";
-  }
-  auto store = TrackingStore::OpenInDataDir(data_dir, SystemClock::Get());
-  if (!store.ok()) return store.status().WithContext("tracking store");
-  o.output_dir = repository + "/support-intent/1";  // where it lives once published
-  result->model_path = o.output_dir + "/model.bin";
-  auto run = LogTextTrainingRun(**store, "support-intent", o, *result, SystemClock::Get());
-  if (!run.ok()) return run.status().WithContext("logging the demo training run");
-  // Publish atomically: a half-trained model is never visible under its name.
-  fs::rename(staging, repository + "/support-intent", ec);
-  if (ec) return Internal("cannot publish the demo model: " + ec.message());
-  LogInfo("demo model ready")
-      .Kv("model", "support-intent")
-      .Kv("train_rows", static_cast<uint64_t>(result->train_rows))
-      .Kv("labels", static_cast<uint64_t>(result->labels))
-      .Kv("test_accuracy", result->test ? result->test->accuracy : -1)
-      .Kv("run_id", *run);
-  return OkStatus();
+  fs::remove(data_dir + "/staging", ec);  // only when empty
+  return out;
 }
 
 }  // namespace closedloop

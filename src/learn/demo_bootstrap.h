@@ -1,18 +1,30 @@
-// The support demo that `closedloop up` serves on an empty data dir: trains the
-// "support-intent" fastText model from the shipped Banking77 data
-// (<examples_dir>/data/train.csv, validated on test.csv) into
-// <repository>/support-intent/1 and points the alias `champion` at it.
-// Does nothing when the repository already holds any model. The training run is
-// logged (experiment "support-intent") in the tracking store at `tracking_db`.
+// The support demo that `closedloop up` serves on an empty data dir: trains
+//   support-intent     fastText on Banking77 (<examples_dir>/data/train.csv,
+//                      tested on test.csv), 77 intents;
+//   comment-sentiment  fastText on the Sentiment Labelled Sentences
+//                      (<examples_dir>/data/sentiment/*.txt), negative/positive,
+//                      20% held out as its test set;
+// logs each training run, registers each as a model version and points the
+// alias `champion` at it. A model that is already registered, or whose directory
+// already exists in the repository, is left as it is (a second start reuses it).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "tracking/model_registry.h"
+#include "tracking/tracking_store.h"
 
 namespace closedloop {
 
-Status EnsureDemoModels(const std::string& repository, const std::string& examples_dir,
-                        const std::string& data_dir);
+struct DemoModel {
+  std::string name;
+  bool trained = false;  // false: reused what was there
+};
+
+StatusOr<std::vector<DemoModel>> EnsureDemoModels(ModelRegistry& registry, TrackingStore& runs,
+                                                  const std::string& examples_dir,
+                                                  const std::string& data_dir);
 
 }  // namespace closedloop

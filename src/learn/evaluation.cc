@@ -130,7 +130,8 @@ StatusOr<EvaluationReport> Evaluate(const std::vector<std::string>& labels,
 
 StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
                                  const std::string& text_col, const std::string& label_col,
-                                 const std::vector<size_t>* rows) {
+                                 const std::vector<size_t>* rows,
+                                 const CategoryMap* categories) {
   ASSIGN_OR_RETURN(size_t lc, table.Column(label_col));
   ScoredTable out;
   out.labels = model.labels();
@@ -139,10 +140,14 @@ StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
   const bool tabular = !model.feature_names().empty();
   size_t tc = 0;
   std::vector<size_t> feature_cols;
+  std::vector<const std::vector<std::string>*> feature_cats;
   if (tabular) {
     for (const auto& f : model.feature_names()) {
       ASSIGN_OR_RETURN(size_t c, table.Column(f));
       feature_cols.push_back(c);
+      auto it = categories != nullptr ? categories->find(f) : CategoryMap::const_iterator();
+      feature_cats.push_back(categories != nullptr && it != categories->end() ? &it->second
+                                                                                : nullptr);
     }
   } else {
     ASSIGN_OR_RETURN(tc, table.Column(text_col));
@@ -162,6 +167,10 @@ StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
         const std::string& cell = row[feature_cols[f]];
         if (cell.empty()) {
           features[f] = std::nanf("");
+          continue;
+        }
+        if (feature_cats[f] != nullptr) {
+          features[f] = CategoryCode(*feature_cats[f], cell);
           continue;
         }
         auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), features[f]);
@@ -202,7 +211,8 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
   ASSIGN_OR_RETURN(auto version, LoadModelVersion(dir, fs::path(dir).filename().string(), 0));
   ASSIGN_OR_RETURN(CsvTable table, ReadTable(data_file, format));
   ASSIGN_OR_RETURN(ScoredTable scored,
-                   ScoreTable(*version->backend, table, text_col, label_col));
+                   ScoreTable(*version->backend, table, text_col, label_col, nullptr,
+                              &version->config.categories));
   return Evaluate(scored.labels, scored.probs, scored.truth);
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,11 +69,14 @@ struct ScoredTable {
 
 // Text models read `text_col`; tabular models read their feature_names() columns
 // (a missing one is NotFound naming it; empty cells are missing values; other
-// non-numbers are InvalidArgument naming row and column). `rows`, when given,
+// non-numbers are InvalidArgument naming row and column, except in the
+// `categories` features, whose values become codes). `rows`, when given,
 // selects the table rows to score.
+using CategoryMap = std::map<std::string, std::vector<std::string>>;
 StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
                                  const std::string& text_col, const std::string& label_col,
-                                 const std::vector<size_t>* rows = nullptr);
+                                 const std::vector<size_t>* rows = nullptr,
+                                 const CategoryMap* categories = nullptr);
 
 // `closedloop eval`: loads the model version directory `model_dir` (or the
 // directory of a model file) as the server would (calibrated temperature, labels)

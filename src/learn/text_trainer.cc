@@ -17,7 +17,8 @@
 
 #include "core/sha256.h"
 #include "learn/calibration.h"
-#include "learn/stratified_split.h"
+#include "learn/staged_dir.h"
+#include "learn/training_data.h"
 #include "serving/fasttext_backend.h"
 #include "serving/model_config.h"
 #include "serving/text_normalizer.h"
@@ -49,12 +50,6 @@ Status WriteFastTextInput(const CsvTable& t, size_t text_col, size_t label_col,
   }
   if (!out) return Internal("failed writing '" + path + "'");
   return OkStatus();
-}
-
-std::vector<size_t> AllRows(const CsvTable& t) {
-  std::vector<size_t> rows(t.rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
 }
 
 // Mutes std::cerr (fastText's own progress) for its lifetime unless `keep`.
@@ -99,94 +94,28 @@ uint64_t FileSize(const std::string& path) {
 
 }  // namespace
 
-StatusOr<CsvTable> ReadTables(const std::vector<std::string>& paths, TableFormat format) {
-  if (paths.empty()) return InvalidArgument("no input file");
-  CsvTable all;
-  for (const auto& p : paths) {
-    ASSIGN_OR_RETURN(CsvTable t, ReadTable(p, format));
-    if (all.header.empty()) {
-      all = std::move(t);
-    } else if (t.header != all.header) {
-      return InvalidArgument("'" + p + "' has different columns from '" + paths[0] + "'");
-    } else {
-      std::move(t.rows.begin(), t.rows.end(), std::back_inserter(all.rows));
-    }
-  }
-  return all;
-}
-
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
-  if (o.output_dir.empty()) return InvalidArgument("no output directory");
+  ASSIGN_OR_RETURN(StagedDir staged, StagedDir::Create(o.output_dir, o.overwrite));
+  DataSources sources{o.inputs,    o.validation_inputs,     o.test_inputs,
+                      o.format,    o.label_col,             {o.text_col},
+                      o.label_names, o.validation_fraction, o.test_fraction,
+                      o.seed};
+  ASSIGN_OR_RETURN(TrainingData d, LoadTrainingData(sources));
+  const CsvTable& data = d.data;
+  const size_t text_col = *data.Column(o.text_col);
+  const size_t label_col = *data.Column(o.label_col);
+  const CsvTable* validation_src = &d.validation_table();
+  const CsvTable* test_src = &d.test_table();
+  const std::vector<size_t>& validation_rows = d.validation_rows;
+  const std::vector<size_t>& test_rows = d.test_rows;
+  const fs::path& staging = staged.path();
   std::error_code ec;
-  if (fs::exists(o.output_dir, ec) && !o.overwrite) {
-    return AlreadyExists("'" + o.output_dir + "' already exists (pass --overwrite to replace it)");
-  }
-  ASSIGN_OR_RETURN(CsvTable data, ReadTables(o.inputs, o.format));
-  ASSIGN_OR_RETURN(size_t text_col, data.Column(o.text_col));
-  ASSIGN_OR_RETURN(size_t label_col, data.Column(o.label_col));
-  for (auto& row : data.rows) {
-    auto it = o.label_names.find(row[label_col]);
-    if (it != o.label_names.end()) row[label_col] = it->second;
-  }
-  RETURN_IF_ERROR(RequireRowsPerLabel(data, label_col, 2, o.inputs[0]));
-
-  // Test rows first (never trained on), then validation from what is left.
-  std::vector<size_t> pool = AllRows(data), test_rows, validation_rows;
-  if (o.test_inputs.empty() && o.test_fraction > 0) {
-    RowSplit s = StratifiedSplit(data, label_col, o.test_fraction, o.seed + 1);
-    pool = std::move(s.kept);
-    test_rows = std::move(s.held_out);
-  }
-  CsvTable validation_table, test_table;
-  const CsvTable* validation_src = &data;
-  if (!o.validation_inputs.empty()) {
-    ASSIGN_OR_RETURN(validation_table, ReadTables(o.validation_inputs, o.format));
-    validation_src = &validation_table;
-    validation_rows = AllRows(validation_table);
-  } else {
-    RowSplit s = StratifiedSplit(data, label_col, o.validation_fraction, o.seed, pool);
-    pool = std::move(s.kept);
-    validation_rows = std::move(s.held_out);
-  }
-  const CsvTable* test_src = &data;
-  if (!o.test_inputs.empty()) {
-    ASSIGN_OR_RETURN(test_table, ReadTables(o.test_inputs, o.format));
-    test_src = &test_table;
-    test_rows = AllRows(test_table);
-  }
-  for (const CsvTable* t : {validation_src, test_src}) {
-    if (t == &data) continue;
-    for (const std::string& col : {o.text_col, o.label_col}) RETURN_IF_ERROR(t->Column(col).status());
-  }
-  for (auto* t : {&validation_table, &test_table}) {
-    if (t->header.empty()) continue;
-    size_t lc = *t->Column(o.label_col);
-    for (auto& row : t->rows) {
-      auto it = o.label_names.find(row[lc]);
-      if (it != o.label_names.end()) row[lc] = it->second;
-    }
-  }
-
-  // Everything is written into a staging directory and renamed into place last.
-  fs::path final_dir = fs::path(o.output_dir).lexically_normal();
-  if (final_dir.filename().empty()) final_dir = final_dir.parent_path();
-  fs::path staging = final_dir.parent_path() /
-                     ("." + final_dir.filename().string() + ".training-" + std::to_string(getpid()));
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) return Internal("cannot create '" + staging.string() + "': " + ec.message());
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code e;
-      if (!dir.empty()) fs::remove_all(dir, e);
-    }
-  } cleanup{staging};
 
   TextTrainResult result;
   const std::string train_txt = (staging / "train.txt").string();
   const std::string valid_txt = (staging / "validation.txt").string();
-  RETURN_IF_ERROR(WriteFastTextInput(data, text_col, label_col, pool, train_txt, result.train_rows));
+  RETURN_IF_ERROR(
+      WriteFastTextInput(data, text_col, label_col, d.train_rows, train_txt, result.train_rows));
   if (result.train_rows == 0) return InvalidArgument("'" + o.inputs[0] + "' has no labelled rows");
 
   fasttext::Args args;
@@ -259,14 +188,7 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   result.epoch = used.epoch, result.lr = used.lr, result.dim = used.dim;
   result.word_ngrams = used.wordNgrams, result.minn = used.minn, result.maxn = used.maxn;
   result.bucket = used.bucket;
-  {
-    std::string bytes;
-    for (const auto& p : o.inputs) {
-      std::ifstream in(p, std::ios::binary);
-      bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    result.data_sha256 = Sha256Hex(bytes);
-  }
+  result.data_sha256 = d.data_sha256;
   std::string model_file = (staging / "model.bin").string();
   ft->saveModel(model_file);
   fs::remove(train_txt, ec);
@@ -339,18 +261,8 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
     if (!cfg || !metrics) return Internal("cannot write the model's config and metrics");
   }
   result.model_bytes = FileSize(model_file);
-  result.model_path = (final_dir / fs::path(model_file).filename()).string();
-  if (fs::exists(final_dir, ec)) {
-    fs::path old = final_dir.parent_path() / ("." + final_dir.filename().string() + ".replaced");
-    fs::remove_all(old, ec);
-    fs::rename(final_dir, old, ec);
-    if (ec) return Internal("cannot replace '" + final_dir.string() + "': " + ec.message());
-    fs::remove_all(old, ec);
-  }
-  fs::create_directories(final_dir.parent_path(), ec);
-  fs::rename(staging, final_dir, ec);
-  if (ec) return Internal("cannot move the model into '" + final_dir.string() + "': " + ec.message());
-  cleanup.dir.clear();
+  result.model_path = (staged.final_path() / fs::path(model_file).filename()).string();
+  RETURN_IF_ERROR(staged.Publish());
   return result;
 }
 

@@ -84,7 +84,4 @@ struct TextTrainResult {
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& options);
 
-// Reads and concatenates files of the same header (InvalidArgument otherwise).
-StatusOr<CsvTable> ReadTables(const std::vector<std::string>& paths, TableFormat format);
-
 }  // namespace closedloop

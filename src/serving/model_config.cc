@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 
+#include <cmath>
+
 #include <toml++/toml.h>
 
 namespace closedloop {
@@ -34,7 +36,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
     return InvalidArgument(m.str());
   }
   static const std::set<std::string_view> kKeys = {"flavor",         "top_k",       "labels",
-                                                   "max_text_bytes", "temperature", "batching"};
+                                                   "max_text_bytes", "temperature", "batching",
+                                                   "categories"};
   for (const auto& [k, v] : root) {
     if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
   }
@@ -60,6 +63,21 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
       auto s = e.value<std::string>();
       if (!s) return InvalidArgument("'labels' must be an array of strings");
       c.labels.push_back(*s);
+    }
+  }
+  if (const toml::node* n = root.get("categories")) {
+    const toml::table* cats = n->as_table();
+    if (cats == nullptr) return InvalidArgument("'categories' must be a table");
+    for (const auto& [k, val] : *cats) {
+      const toml::array* arr = val.as_array();
+      std::string key = "categories." + std::string(k.str());
+      if (arr == nullptr) return InvalidArgument("'" + key + "' must be an array of strings");
+      auto& values = c.categories[std::string(k.str())];
+      for (const auto& e : *arr) {
+        auto s = e.value<std::string>();
+        if (!s) return InvalidArgument("'" + key + "' must be an array of strings");
+        values.push_back(*s);
+      }
     }
   }
   if (const toml::node* n = root.get("batching")) {
@@ -92,6 +110,13 @@ StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
   return ParseModelConfig(ss.str(), path);
 }
 
+float CategoryCode(const std::vector<std::string>& values, std::string_view value) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] == value) return static_cast<float>(i);
+  }
+  return std::nanf("");
+}
+
 std::string RenderModelConfig(const ModelConfig& c) {
   toml::table root;
   root.insert("flavor", c.flavor);
@@ -102,6 +127,15 @@ std::string RenderModelConfig(const ModelConfig& c) {
     toml::array labels;
     for (const auto& l : c.labels) labels.push_back(l);
     root.insert("labels", std::move(labels));
+  }
+  if (!c.categories.empty()) {
+    toml::table cats;
+    for (const auto& [feature, values] : c.categories) {
+      toml::array arr;
+      for (const auto& v : values) arr.push_back(v);
+      cats.insert(feature, std::move(arr));
+    }
+    root.insert("categories", std::move(cats));
   }
   toml::table batching;
   batching.insert("max_batch_size", c.batching.max_batch_size);

@@ -5,6 +5,8 @@
 //   labels = ["card_arrival", ...]   # optional; when given, must equal the model's labels
 //   max_text_bytes = 10000           # optional per-model limit on 'text'
 //   temperature = 1.7                # optional: calibrated softmax temperature (> 0)
+//   [categories]                     # tabular: a categorical feature's values; a
+//   plan = ["basic", "pro"]          #   request's "plan": "pro" is sent as code 1
 //   [batching]                       # dynamic batching knobs (used by the batcher)
 //   max_batch_size = 32
 //   max_queue_delay_us = 500
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +36,12 @@ struct ModelConfig {
   int64_t max_text_bytes = 0;  // 0: the server's serving.max_text_bytes
   double temperature = 1.0;    // probabilities = softmax(logits / temperature)
   BatchingConfig batching;
+  std::map<std::string, std::vector<std::string>> categories;  // feature -> values by code
 };
+
+// The code of `value` among a categorical feature's values, or NaN (missing) for
+// a value the model never saw.
+float CategoryCode(const std::vector<std::string>& values, std::string_view value);
 
 StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_view source_name);
 StatusOr<ModelConfig> LoadModelConfig(const std::string& path);

@@ -122,6 +122,17 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const 
     if (std::isinf(value)) return ctx.Error(InvalidArgument("feature '" + name + "' is infinite"));
     row[static_cast<size_t>(it - names.begin())] = static_cast<float>(value);
   }
+  for (const auto& [name, value] : req.category_features) {
+    auto cats = mv.config.categories.find(name);
+    if (cats == mv.config.categories.end()) {
+      bool known = std::find(names.begin(), names.end(), name) != names.end();
+      return ctx.Error(InvalidArgument(known ? "feature '" + name + "' must be a number or null"
+                                             : "unknown feature '" + name + "'"));
+    }
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) return ctx.Error(InvalidArgument("unknown feature '" + name + "'"));
+    row[static_cast<size_t>(it - names.begin())] = CategoryCode(cats->second, value);
+  }
   auto compute_start = clock_.MonotonicNow();
   auto pred = b.PredictRow(row, req.explain);
   auto end = clock_.MonotonicNow();

@@ -95,12 +95,17 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
       }
       for (auto f : fo) {
         double v = 0;
+        std::string_view category;
+        if (!f.value.get(category)) {
+          req.category_features.emplace_back(std::string(f.key), std::string(category));
+          continue;
+        }
         if (f.value.is_null()) {
           v = std::nan("");
         } else if (f.value.is_int64()) {
           v = static_cast<double>(f.value.get_int64().value_unsafe());
         } else if (f.value.get(v)) {
-          return InvalidArgument("feature '" + std::string(f.key) + "' must be a number or null");
+          return InvalidArgument("feature '" + std::string(f.key) + "' must be a number, a string (categorical) or null");
         }
         req.features.emplace_back(std::string(f.key), v);
       }

@@ -1,7 +1,9 @@
 // Parsing and validation of the /v1/predict request body:
 //   {"model": "name[@alias]", "version"?: "3" | 3, "top_k"?: 1..1000,
 //    "text": "..."                              (text models), or
-//    "features": {"amount": 12.5, "age": null}  (tabular models; null = missing)
+//    "features": {"amount": 12.5, "age": null, "plan": "pro"}
+//                                               (tabular models; null = missing;
+//                                                strings for categorical features)
 //    "explain"?: bool                           (tabular: per-feature contributions)}
 // Every error is InvalidArgument with a message that names the field. The parser
 // is total: any byte string yields a request or an error (fuzzed).
@@ -23,6 +25,7 @@ struct PredictRequest {
   std::string text;     // empty when features are given
   bool has_features = false;
   std::vector<std::pair<std::string, double>> features;  // NaN: given as null (missing)
+  std::vector<std::pair<std::string, std::string>> category_features;  // given as strings
   bool explain = false;
   int top_k = 0;  // 0: the model's configured top_k
 };

@@ -74,6 +74,8 @@ StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Mode
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
 
+int64_t SqliteDb::Changes() const { return sqlite3_changes(db_); }
+
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
 std::string SqliteDb::ErrorMessage() const { return sqlite3_errmsg(db_); }

@@ -58,6 +58,8 @@ class SqliteDb {
   StatusOr<SqliteStatement> Prepare(std::string_view sql);
   sqlite3* handle() { return db_; }
   int64_t LastInsertRowId() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const;
   std::string ErrorMessage() const;
 
  private:
