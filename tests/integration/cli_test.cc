@@ -95,8 +95,9 @@ TEST_F(CliTest, TrainingRunIsLoggedToTheTrackingServer) {
   EXPECT_NE(r.body.find(R"({"key":"data.sha256","value":")" + Sha256Hex(ReadFile(data)) + R"("})"),
             std::string::npos);
   EXPECT_NE(r.body.find(R"("key":"closedloop.git_commit")"), std::string::npos);
-  // 10% of each label is held out to fit the temperature (seeded, stratified).
-  EXPECT_NE(r.body.find(R"({"key":"calibration_rows","value":)"), std::string::npos) << r.body;
+  // 10% of each label is held out as validation to fit the temperature (seeded, stratified).
+  EXPECT_NE(r.body.find(R"({"key":"validation_rows","value":1005)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"({"key":"ece_before_calibration","value":)"), std::string::npos);
   EXPECT_NE(r.body.find(R"({"key":"temperature","value":)"), std::string::npos);
   EXPECT_NE(ReadFile(dir_.File("models/tiny/1/config.toml")).find("temperature = "),
             std::string::npos);
