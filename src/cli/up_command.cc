@@ -120,8 +120,8 @@ void AddUpCommand(CLI::App& app, int& exit_code) {
   up->add_option("--workers", flags->workers, "IO threads (default: number of cores)")
       ->check(CLI::Range(1, 256));
   up->add_option("--poll-repository", flags->poll_seconds,
-                 "Reload changed models every SECONDS (e.g. 2 or 0.5)")
-      ->check(CLI::Range(0.05, 86400.0));
+                 "Reload changed models every SECONDS (default 2; 0: never)")
+      ->check(CLI::Range(0.0, 86400.0));
   up->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   up->add_option("--log-format", flags->log_format, "logfmt|json");
   up->add_option("--examples-dir", flags->examples_dir, "Demo data (default: examples/support)");

@@ -76,7 +76,7 @@ StatusOr<CsvTable> ParseCsv(std::string_view text, std::string_view source) {
                            ": unterminated quoted field");
   }
   if (field_started || !row.empty()) RETURN_IF_ERROR(end_row());
-  if (table.header.empty()) return InvalidArgument(std::string(source) + ": empty CSV file");
+  if (table.header.empty()) return InvalidArgument(std::string(source) + ": empty file");
   return table;
 }
 

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "support/http_client.h"
+#include <csignal>
 #include "support/json.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -12,7 +13,7 @@
 namespace closedloop::testing {
 namespace {
 
-TEST(DemoTest, UpOnEmptyDataDirTrainsAndServesTheSupportModel) {
+TEST(DemoTest, UpOnEmptyDataDirTrainsRegistersAndServesTheSupportModels) {
   TempDir dir;
   ServerProcess server({"up", "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")},
                        dir.File("stderr.log"));
@@ -24,23 +25,60 @@ TEST(DemoTest, UpOnEmptyDataDirTrainsAndServesTheSupportModel) {
   // Training runs on every core (fastText's parallel SGD is not bit-reproducible), so
   // assert what holds for any decent model rather than one exact top-1 label.
   EXPECT_NE(r.body.find(R"("label":"card_arrival")"), std::string::npos) << r.body;
+  auto angry = Fetch(server.port(), "POST", "/v1/predict",
+                     R"({"model":"comment-sentiment@champion","text":"terrible, I am furious"})");
+  ASSERT_EQ(angry.status, 200) << angry.body;
+  EXPECT_EQ(ParseJson(angry.body)->Str("label"), "negative");
+  auto happy = Fetch(server.port(), "POST", "/v1/predict",
+                     R"({"model":"comment-sentiment@champion","text":"great service, thank you"})");
+  EXPECT_EQ(ParseJson(happy.body)->Str("label"), "positive");
+
+  // The status block: URL, both models with version, alias and test metrics, data paths.
+  std::string out = server.Stdout();
+  EXPECT_NE(out.find("closedloop is serving at http://127.0.0.1:" + std::to_string(server.port())),
+            std::string::npos)
+      << out;
   std::smatch m;
-  std::string err = server.Stderr();
-  ASSERT_TRUE(std::regex_search(err, m, std::regex("test_accuracy=([0-9.]+)"))) << err;
-  EXPECT_GT(std::stod(m[1]), 0.8);  // Banking77 test set, 77 intents
-  // The demo's training run is in the tracking server, with its test accuracy.
+  ASSERT_TRUE(std::regex_search(out, m,
+                                std::regex("support-intent v1 @champion  test accuracy ([0-9.]+)")))
+      << out;
+  EXPECT_GT(std::stod(m[1]), 0.85);  // Banking77 test set, 77 intents
+  ASSERT_TRUE(std::regex_search(
+      out, m, std::regex("comment-sentiment v1 @champion  test accuracy ([0-9.]+)")))
+      << out;
+  EXPECT_GT(std::stod(m[1]), 0.7);
+  EXPECT_NE(out.find("models       " + dir.File("data") + "/models"), std::string::npos);
+  EXPECT_NE(out.find(dir.File("data") + "/tracking.db"), std::string::npos);
+
+  // Both are registered with their runs, lineage and cards.
+  for (const char* name : {"support-intent", "comment-sentiment"}) {
+    auto v = Fetch(server.port(), "GET",
+                   std::string("/api/2.0/mlflow/registered-models/alias?name=") + name +
+                       "&alias=champion");
+    ASSERT_EQ(v.status, 200) << v.body;
+    std::string_view run_id;
+    ASSERT_FALSE(ParseJson(v.body)->root["model_version"]["run_id"].get(run_id));
+    auto run = Fetch(server.port(), "GET", "/api/2.0/mlflow/runs/get?run_id=" + std::string(run_id));
+    ASSERT_EQ(run.status, 200);
+    EXPECT_NE(run.body.find(R"({"key":"data.sha256","value":")"), std::string::npos);
+    EXPECT_NE(run.body.find(R"("key":"test_accuracy")"), std::string::npos) << run.body;
+    auto card = Fetch(server.port(), "GET", std::string("/v1/models/") + name + "/versions/1/card");
+    EXPECT_NE(card.body.find("## Known limitations"), std::string::npos);
+  }
   auto runs = Fetch(server.port(), "POST", "/api/2.0/mlflow/runs/search",
-                    R"({"experiment_ids":["1"],"filter":"metrics.validation_accuracy > 0.8"})");
+                    R"({"experiment_ids":["1","2"],"filter":"metrics.test_accuracy > 0.7"})");
   ASSERT_EQ(runs.status, 200) << runs.body;
-  EXPECT_NE(runs.body.find(R"("run_name":")"), std::string::npos) << runs.body;
   EXPECT_NE(runs.body.find(R"({"key":"label_col","value":"category"})"), std::string::npos);
-  // A second start reuses the trained model instead of training again.
+  EXPECT_NE(runs.body.find(R"({"key":"label_col","value":"score"})"), std::string::npos);
+
+  // A second start reuses the trained models instead of training again.
   server.Signal(SIGTERM);
   ASSERT_EQ(server.WaitExit(std::chrono::seconds(20)), 0);
   ServerProcess again({"up", "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")},
                       dir.File("stderr2.log"));
   ASSERT_TRUE(again.WaitReady(std::chrono::seconds(30)));
-  EXPECT_EQ(again.Stderr().find("training the demo model"), std::string::npos);
+  EXPECT_EQ(again.Stderr().find("training a demo model"), std::string::npos);
+  EXPECT_NE(again.Stdout().find("support-intent v1 @champion"), std::string::npos);
 }
 
 }  // namespace

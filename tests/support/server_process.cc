@@ -44,7 +44,7 @@ ServerProcess::~ServerProcess() {
 
 bool ServerProcess::WaitReady(std::chrono::milliseconds deadline) {
   const std::string marker = "closedloop ready: http://";
-  std::string seen;
+  std::string& seen = stdout_seen_;
   auto end = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < end) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -25,6 +25,8 @@ class ServerProcess {
   // The exit code, or nullopt if it has not exited within the deadline (or was signalled).
   std::optional<int> WaitExit(std::chrono::milliseconds deadline);
   std::string Stderr() const;
+  // What the process wrote on stdout up to and including the ready line.
+  const std::string& Stdout() const { return stdout_seen_; }
 
  private:
   pid_t pid_ = -1;
@@ -32,6 +34,7 @@ class ServerProcess {
   int port_ = 0;
   bool reaped_ = false;
   std::string stderr_path_;
+  std::string stdout_seen_;
 };
 
 // `closedloop up` on port 0 with the test model installed in `data_dir` and an
