@@ -111,8 +111,8 @@ std::string Application::StatusBlock() const {
             continue;
           }
           char buf[160];
-          std::snprintf(buf, sizeof buf, "  %s accuracy %.3f, macro-F1 %.3f, ECE %.3f", split,
-                        acc, f1, ece);
+          std::snprintf(buf, sizeof buf, "  %s accuracy %.3f, macro-F1 %.3f, ECE %.3f", split, acc,
+                        f1, ece);
           out << buf;
           break;
         }

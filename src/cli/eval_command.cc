@@ -14,9 +14,9 @@ namespace {
 void PrintSummary(const EvaluationReport& r) {
   int width = 8;
   for (const auto& m : r.per_class) width = std::max(width, static_cast<int>(m.label.size()) + 2);
-  std::cout << std::fixed << std::setprecision(4) << "rows       " << r.rows
-            << "\naccuracy   " << r.accuracy << "\nmacro_f1   " << r.macro_f1
-            << "\nlog_loss   " << r.log_loss << "\nroc_auc    ";
+  std::cout << std::fixed << std::setprecision(4) << "rows       " << r.rows << "\naccuracy   "
+            << r.accuracy << "\nmacro_f1   " << r.macro_f1 << "\nlog_loss   " << r.log_loss
+            << "\nroc_auc    ";
   if (r.roc_auc) {
     std::cout << *r.roc_auc;
   } else {
@@ -28,8 +28,8 @@ void PrintSummary(const EvaluationReport& r) {
             << "support\n";
   for (const auto& m : r.per_class) {
     std::cout << std::left << std::setw(width) << m.label << std::right << std::setw(10)
-              << m.precision << std::setw(10) << m.recall << std::setw(10) << m.f1
-              << std::setw(9) << m.support << "\n";
+              << m.precision << std::setw(10) << m.recall << std::setw(10) << m.f1 << std::setw(9)
+              << m.support << "\n";
   }
 }
 
@@ -42,8 +42,9 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* eval = app.add_subcommand(
-      "eval", "Evaluate a model on a labelled file: metrics, confusion matrix, per-class "
-              "precision/recall/F1, reliability diagram (JSON)");
+      "eval",
+      "Evaluate a model on a labelled file: metrics, confusion matrix, per-class "
+      "precision/recall/F1, reliability diagram (JSON)");
   eval->add_option("--model", f->model, "Model version directory (models/NAME/N)")->required();
   eval->add_option("--input", f->input, "Labelled CSV/TSV/JSONL file")->required();
   eval->add_option("--format", f->format, "csv, tsv, jsonl or auto (from the file name)")

@@ -41,8 +41,8 @@ void PrintVersion(const ModelVersionInfo& v) {
   std::cout << "\n  created     " << Time(v.creation_time) << "\n  flavor      " << v.flavor
             << "\n  path        " << v.storage_path << "\n  source      " << v.source
             << "\n  run_id      " << v.run_id << "\n  sha256      " << v.model_sha256
-            << "\n  size        " << v.model_size << " bytes\n  metrics     " << v.metrics_json.size()
-            << " bytes of metrics.json";
+            << "\n  size        " << v.model_size << " bytes\n  metrics     "
+            << v.metrics_json.size() << " bytes of metrics.json";
   if (!v.description.empty()) std::cout << "\n  description " << v.description;
   std::cout << "\n";
 }
@@ -93,31 +93,32 @@ void AddModelsCommand(CLI::App& app, int& exit_code) {
   show->add_option("--version", *version, "One version (default: all of them)");
   show->add_flag("--card", *card, "Print the version's model card (markdown)");
   sf->Add(show);
-  show->callback(WithRegistry(sf, exit_code, "show", [name, version, card](ModelRegistry& r) -> Status {
-    ASSIGN_OR_RETURN(RegisteredModel m, r.GetRegisteredModel(*name));
-    if (*card) {
-      int64_t v = *version;
-      if (v == 0) {
-        ASSIGN_OR_RETURN(auto vs, r.SearchModelVersions("name = '" + *name + "'", 1));
-        if (vs.empty()) return NotFound("model '" + *name + "' has no versions");
-        v = vs[0].version;
-      }
-      ASSIGN_OR_RETURN(auto mv, r.GetModelVersion(*name, v));
-      std::cout << mv.model_card;
-      return OkStatus();
-    }
-    std::cout << "name        " << m.name << "\ncreated     " << Time(m.creation_time)
-              << "\nupdated     " << Time(m.last_updated_time) << "\n";
-    if (!m.description.empty()) std::cout << "description " << m.description << "\n";
-    if (*version != 0) {
-      ASSIGN_OR_RETURN(auto mv, r.GetModelVersion(*name, *version));
-      PrintVersion(mv);
-      return OkStatus();
-    }
-    ASSIGN_OR_RETURN(auto vs, r.SearchModelVersions("name = '" + *name + "'", 0));
-    for (const auto& v : vs) PrintVersion(v);
-    return OkStatus();
-  }));
+  show->callback(
+      WithRegistry(sf, exit_code, "show", [name, version, card](ModelRegistry& r) -> Status {
+        ASSIGN_OR_RETURN(RegisteredModel m, r.GetRegisteredModel(*name));
+        if (*card) {
+          int64_t v = *version;
+          if (v == 0) {
+            ASSIGN_OR_RETURN(auto vs, r.SearchModelVersions("name = '" + *name + "'", 1));
+            if (vs.empty()) return NotFound("model '" + *name + "' has no versions");
+            v = vs[0].version;
+          }
+          ASSIGN_OR_RETURN(auto mv, r.GetModelVersion(*name, v));
+          std::cout << mv.model_card;
+          return OkStatus();
+        }
+        std::cout << "name        " << m.name << "\ncreated     " << Time(m.creation_time)
+                  << "\nupdated     " << Time(m.last_updated_time) << "\n";
+        if (!m.description.empty()) std::cout << "description " << m.description << "\n";
+        if (*version != 0) {
+          ASSIGN_OR_RETURN(auto mv, r.GetModelVersion(*name, *version));
+          PrintVersion(mv);
+          return OkStatus();
+        }
+        ASSIGN_OR_RETURN(auto vs, r.SearchModelVersions("name = '" + *name + "'", 0));
+        for (const auto& v : vs) PrintVersion(v);
+        return OkStatus();
+      }));
 
   auto af = std::make_shared<RegistryFlags>();
   auto a_name = std::make_shared<std::string>();
@@ -125,25 +126,26 @@ void AddModelsCommand(CLI::App& app, int& exit_code) {
   auto a_version = std::make_shared<int64_t>(0);
   auto a_delete = std::make_shared<bool>(false);
   CLI::App* alias = models->add_subcommand(
-      "alias", "Point an alias at a version (or --delete it); a server that polls its "
-               "repository, or serves this data dir, swaps to it without failed requests");
+      "alias",
+      "Point an alias at a version (or --delete it); a server that polls its "
+      "repository, or serves this data dir, swaps to it without failed requests");
   alias->add_option("NAME", *a_name)->required();
   alias->add_option("ALIAS", *a_alias)->required();
   alias->add_option("VERSION", *a_version);
   alias->add_flag("--delete", *a_delete, "Remove the alias");
   af->Add(alias);
-  alias->callback(WithRegistry(af, exit_code, "alias",
-                               [a_name, a_alias, a_version, a_delete](ModelRegistry& r) -> Status {
-    if (*a_delete) {
-      RETURN_IF_ERROR(r.DeleteAlias(*a_name, *a_alias));
-      std::cout << "deleted " << *a_name << "@" << *a_alias << "\n";
-      return OkStatus();
-    }
-    if (*a_version <= 0) return InvalidArgument("give the VERSION the alias points at");
-    RETURN_IF_ERROR(r.SetAlias(*a_name, *a_alias, *a_version));
-    std::cout << *a_name << "@" << *a_alias << " -> version " << *a_version << "\n";
-    return OkStatus();
-  }));
+  alias->callback(WithRegistry(
+      af, exit_code, "alias", [a_name, a_alias, a_version, a_delete](ModelRegistry& r) -> Status {
+        if (*a_delete) {
+          RETURN_IF_ERROR(r.DeleteAlias(*a_name, *a_alias));
+          std::cout << "deleted " << *a_name << "@" << *a_alias << "\n";
+          return OkStatus();
+        }
+        if (*a_version <= 0) return InvalidArgument("give the VERSION the alias points at");
+        RETURN_IF_ERROR(r.SetAlias(*a_name, *a_alias, *a_version));
+        std::cout << *a_name << "@" << *a_alias << " -> version " << *a_version << "\n";
+        return OkStatus();
+      }));
 
   auto tf = std::make_shared<RegistryFlags>();
   auto t_name = std::make_shared<std::string>();
@@ -155,15 +157,14 @@ void AddModelsCommand(CLI::App& app, int& exit_code) {
   stage->add_option("NAME", *t_name)->required();
   stage->add_option("VERSION", *t_version)->required();
   stage->add_option("STAGE", *t_stage)->required();
-  stage->add_flag("--archive-existing", *t_archive,
-                  "Archive the other versions in that stage");
+  stage->add_flag("--archive-existing", *t_archive, "Archive the other versions in that stage");
   tf->Add(stage);
-  stage->callback(WithRegistry(tf, exit_code, "stage",
-                               [t_name, t_version, t_stage, t_archive](ModelRegistry& r) -> Status {
-    ASSIGN_OR_RETURN(auto v, r.TransitionStage(*t_name, *t_version, *t_stage, *t_archive));
-    std::cout << v.name << " version " << v.version << " -> " << v.current_stage << "\n";
-    return OkStatus();
-  }));
+  stage->callback(WithRegistry(
+      tf, exit_code, "stage", [t_name, t_version, t_stage, t_archive](ModelRegistry& r) -> Status {
+        ASSIGN_OR_RETURN(auto v, r.TransitionStage(*t_name, *t_version, *t_stage, *t_archive));
+        std::cout << v.name << " version " << v.version << " -> " << v.current_stage << "\n";
+        return OkStatus();
+      }));
 }
 
 }  // namespace closedloop

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "learn/text_trainer.h"
 #include "learn/register_training.h"
 #include "learn/tabular_trainer.h"
+#include "learn/text_trainer.h"
 #include "learn/training_run_log.h"
 
 namespace closedloop {
@@ -27,8 +27,7 @@ struct TrackingFlags {
   void Add(CLI::App* cmd) {
     cmd->add_option("--data-dir", data_dir, "Log the run into <data-dir>/tracking.db")
         ->capture_default_str();
-    cmd->add_option("--experiment", experiment,
-                    "Tracking experiment (default: the model name)");
+    cmd->add_option("--experiment", experiment, "Tracking experiment (default: the model name)");
     cmd->add_flag("--no-tracking", no_tracking, "Do not log the run");
     cmd->add_option("--register", register_as,
                     "Register the model as the next version of this registered model (moved "
@@ -82,16 +81,18 @@ struct TrackingFlags {
     std::filesystem::create_directories(data_dir);
     auto runs = TrackingStore::OpenInDataDir(data_dir, SystemClock::Get());
     if (!runs.ok()) {
-      std::cerr << "closedloop " << cmd << ": model written, but the run was not logged: "
-                << runs.status().message() << "\n";
+      std::cerr << "closedloop " << cmd
+                << ": model written, but the run was not logged: " << runs.status().message()
+                << "\n";
       return 1;
     }
     std::string experiment_name = ExperimentFor(output_dir);
     if (register_as.empty()) {
       auto run = LogTrainingRun(**runs, experiment_name, std::move(record), SystemClock::Get());
       if (!run.ok()) {
-        std::cerr << "closedloop " << cmd << ": model written, but the run was not logged: "
-                  << run.status().message() << "\n";
+        std::cerr << "closedloop " << cmd
+                  << ": model written, but the run was not logged: " << run.status().message()
+                  << "\n";
         return 1;
       }
       std::cout << "experiment: " << experiment_name << "\nrun_id: " << *run << "\n";
@@ -99,21 +100,19 @@ struct TrackingFlags {
     }
     std::string repo = model_repository.empty() ? data_dir + "/models" : model_repository;
     auto registry = ModelRegistry::OpenInDataDir(data_dir, repo, SystemClock::Get());
-    auto done = registry.ok() ? LogAndRegister(**runs, **registry, register_as, output_dir,
-                                               std::move(record), description, alias,
-                                               SystemClock::Get())
-                              : StatusOr<RegisteredTraining>(registry.status());
+    auto done = registry.ok()
+                    ? LogAndRegister(**runs, **registry, register_as, output_dir, std::move(record),
+                                     description, alias, SystemClock::Get())
+                    : StatusOr<RegisteredTraining>(registry.status());
     std::error_code ec;
     std::filesystem::remove_all(output_dir, ec);  // moved away when registered
     std::filesystem::remove(data_dir + "/staging", ec);
     if (!done.ok()) {
-      std::cerr << "closedloop " << cmd << ": not registered: " << done.status().message()
-                << "\n";
+      std::cerr << "closedloop " << cmd << ": not registered: " << done.status().message() << "\n";
       return 1;
     }
     std::cout << "experiment: " << experiment_name << "\nrun_id: " << done->run_id
-              << "\nregistered_model: " << register_as
-              << "\nversion: " << done->version.version
+              << "\nregistered_model: " << register_as << "\nversion: " << done->version.version
               << "\nstorage_path: " << done->version.storage_path << "\n";
     if (!alias.empty()) std::cout << "alias: " << alias << "\n";
     return 0;
@@ -134,14 +133,13 @@ void PrintReport(const char* name, const EvaluationReport& e) {
   std::cout << name << "_ece: " << e.ece << "\n";
 }
 
-
 void AddTrainTabular(CLI::App* train, int& exit_code) {
   auto o = std::make_shared<TabularTrainOptions>();
   auto tracking = std::make_shared<TrackingFlags>();
   auto format = std::make_shared<std::string>("auto");
   auto weights = std::make_shared<std::vector<std::string>>();
-  CLI::App* tab = train->add_subcommand(
-      "tabular", "XGBoost classifier from CSV/TSV/JSONL with a label column");
+  CLI::App* tab =
+      train->add_subcommand("tabular", "XGBoost classifier from CSV/TSV/JSONL with a label column");
   tab->add_option("--input", o->inputs, "Training file(s), same columns (repeatable)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -169,7 +167,9 @@ void AddTrainTabular(CLI::App* train, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "balanced"}));
   tab->add_option("--label-weight", *weights, "Weight of one label: LABEL=W (repeatable)");
-  tab->add_option("--max-rounds", o->max_rounds)->capture_default_str()->check(CLI::Range(1, 100000));
+  tab->add_option("--max-rounds", o->max_rounds)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   tab->add_option("--early-stopping-rounds", o->early_stopping_rounds)
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -275,7 +275,8 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
   text->add_flag("--quantize", o->quantize,
                  "Product-quantize the model (model.ftz); reports size and accuracy before/after");
   text->add_flag("--no-calibration", *no_calibration, "Keep temperature 1");
-  text->add_option("--progress", *progress, "Progress bar on stderr: auto (a terminal), always, never")
+  text->add_option("--progress", *progress,
+                   "Progress bar on stderr: auto (a terminal), always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
   text->add_flag("--verbose", o->verbose, "fastText's own messages on stderr");

@@ -69,16 +69,15 @@ int RunUp(const UpFlags& f) {
   if (!f.no_demo) {
     std::filesystem::create_directories(config.data_dir);
     auto runs = TrackingStore::OpenInDataDir(config.data_dir, SystemClock::Get());
-    auto registry = runs.ok() ? ModelRegistry::OpenInDataDir(config.data_dir,
-                                                             config.ModelRepositoryPath(),
-                                                             SystemClock::Get())
-                              : StatusOr<std::unique_ptr<ModelRegistry>>(runs.status());
-    auto demo = registry.ok()
-                    ? EnsureDemoModels(**registry, **runs,
-                                       f.examples_dir.empty() ? DefaultExamplesDir()
-                                                              : f.examples_dir,
-                                       config.data_dir)
-                    : StatusOr<std::vector<DemoModel>>(registry.status());
+    auto registry = runs.ok()
+                        ? ModelRegistry::OpenInDataDir(
+                              config.data_dir, config.ModelRepositoryPath(), SystemClock::Get())
+                        : StatusOr<std::unique_ptr<ModelRegistry>>(runs.status());
+    auto demo = registry.ok() ? EnsureDemoModels(
+                                    **registry, **runs,
+                                    f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir,
+                                    config.data_dir)
+                              : StatusOr<std::vector<DemoModel>>(registry.status());
     if (!demo.ok()) {
       LogError("demo set-up failed").Kv("error", demo.status().message());
       return 1;

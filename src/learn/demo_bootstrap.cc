@@ -79,9 +79,9 @@ StatusOr<std::vector<DemoModel>> EnsureDemoModels(ModelRegistry& registry, Track
     LogInfo("training a demo model").Kv("model", spec.name).Kv("data", spec.options.inputs[0]);
     auto result = TrainTextClassifier(spec.options);
     if (!result.ok()) return result.status().WithContext("training the demo model " + spec.name);
-    auto registered = LogAndRegister(runs, registry, spec.name, staging,
-                                     TextRunRecord(spec.options, *result), spec.description,
-                                     "champion", SystemClock::Get());
+    auto registered =
+        LogAndRegister(runs, registry, spec.name, staging, TextRunRecord(spec.options, *result),
+                       spec.description, "champion", SystemClock::Get());
     fs::remove_all(staging, ec);
     if (!registered.ok()) {
       return registered.status().WithContext("registering the demo model " + spec.name);

@@ -58,8 +58,8 @@ StatusOr<EvaluationReport> Evaluate(const std::vector<std::string>& labels,
     if (probs[i].size() != k || truth[i] < 0 || static_cast<size_t>(truth[i]) >= k) {
       return InvalidArgument("row " + std::to_string(i) + " does not match the label set");
     }
-    auto best = static_cast<size_t>(std::max_element(probs[i].begin(), probs[i].end()) -
-                                    probs[i].begin());
+    auto best =
+        static_cast<size_t>(std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin());
     auto t = static_cast<size_t>(truth[i]);
     r.confusion[t][best]++;
     bool right = best == t;
@@ -130,8 +130,7 @@ StatusOr<EvaluationReport> Evaluate(const std::vector<std::string>& labels,
 
 StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
                                  const std::string& text_col, const std::string& label_col,
-                                 const std::vector<size_t>* rows,
-                                 const CategoryMap* categories) {
+                                 const std::vector<size_t>* rows, const CategoryMap* categories) {
   ASSIGN_OR_RETURN(size_t lc, table.Column(label_col));
   ScoredTable out;
   out.labels = model.labels();
@@ -147,7 +146,7 @@ StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
       feature_cols.push_back(c);
       auto it = categories != nullptr ? categories->find(f) : CategoryMap::const_iterator();
       feature_cats.push_back(categories != nullptr && it != categories->end() ? &it->second
-                                                                                : nullptr);
+                                                                              : nullptr);
     }
   } else {
     ASSIGN_OR_RETURN(tc, table.Column(text_col));
@@ -205,14 +204,13 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(model_dir, ec)) return NotFound("model '" + model_dir + "' does not exist");
-  std::string dir = fs::is_directory(model_dir, ec) ? model_dir
-                                                    : fs::path(model_dir).parent_path().string();
+  std::string dir =
+      fs::is_directory(model_dir, ec) ? model_dir : fs::path(model_dir).parent_path().string();
   if (dir.empty()) dir = ".";
   ASSIGN_OR_RETURN(auto version, LoadModelVersion(dir, fs::path(dir).filename().string(), 0));
   ASSIGN_OR_RETURN(CsvTable table, ReadTable(data_file, format));
-  ASSIGN_OR_RETURN(ScoredTable scored,
-                   ScoreTable(*version->backend, table, text_col, label_col, nullptr,
-                              &version->config.categories));
+  ASSIGN_OR_RETURN(ScoredTable scored, ScoreTable(*version->backend, table, text_col, label_col,
+                                                  nullptr, &version->config.categories));
   return Evaluate(scored.labels, scored.probs, scored.truth);
 }
 

@@ -18,7 +18,10 @@ void ProgressBar::Update(double fraction, const std::string& detail) {
   int filled = static_cast<int>(fraction * width_);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(width_ - filled), '.');
-  out_ << '\r' << title_ << " [" << bar << "] " << (percent < 10 ? "  " : percent < 100 ? " " : "")
+  out_ << '\r' << title_ << " [" << bar << "] "
+       << (percent < 10    ? "  "
+           : percent < 100 ? " "
+                           : "")
        << percent << "% " << detail << "\x1b[K" << std::flush;
   drawn_ = true;
 }

@@ -15,8 +15,8 @@
 namespace closedloop {
 
 struct RowSplit {
-  std::vector<size_t> kept;     // ascending table row indices
-  std::vector<size_t> held_out; // ascending
+  std::vector<size_t> kept;      // ascending table row indices
+  std::vector<size_t> held_out;  // ascending
 };
 
 // `rows`: the candidate row indices (all rows when empty). Rows with an empty

@@ -136,8 +136,7 @@ StatusOr<CsvTable> ParseJsonl(std::string_view text, std::string_view source) {
   return t;
 }
 
-StatusOr<CsvTable> ParseTable(std::string_view text, TableFormat format,
-                              std::string_view source) {
+StatusOr<CsvTable> ParseTable(std::string_view text, TableFormat format, std::string_view source) {
   StatusOr<CsvTable> t = InvalidArgument("format not resolved");
   switch (format) {
     case TableFormat::kCsv:

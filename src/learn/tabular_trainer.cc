@@ -70,8 +70,7 @@ StatusOr<Layout> DecideLayout(const TabularTrainOptions& o, const TrainingData& 
   for (size_t c = 0; c < t.header.size(); ++c) {
     const std::string& name = t.header[c];
     if (c == lc || std::count(o.ignore_cols.begin(), o.ignore_cols.end(), name) > 0) continue;
-    bool categorical =
-        std::count(o.categorical_cols.begin(), o.categorical_cols.end(), name) > 0;
+    bool categorical = std::count(o.categorical_cols.begin(), o.categorical_cols.end(), name) > 0;
     std::set<std::string> values;
     for (size_t r : d.train_rows) {
       const std::string& cell = t.rows[r][c];
@@ -102,8 +101,8 @@ StatusOr<std::vector<float>> Features(const CsvTable& t, const std::vector<size_
       } else if (cats != l.categories.end()) {
         v = CategoryCode(cats->second, cell);
       } else if (!ParseFloat(cell, v)) {
-        return InvalidArgument("row " + std::to_string(r + 1) + ", column '" + l.names[f] +
-                               "': '" + cell + "' is not a number");
+        return InvalidArgument("row " + std::to_string(r + 1) + ", column '" + l.names[f] + "': '" +
+                               cell + "' is not a number");
       }
       x.push_back(v);
     }
@@ -159,8 +158,8 @@ double ParseEvalLoss(const char* text) {
 
 StatusOr<TabularTrainResult> TrainTabularClassifier(const TabularTrainOptions& o) {
   ASSIGN_OR_RETURN(StagedDir staged, StagedDir::Create(o.output_dir, o.overwrite));
-  DataSources sources{o.inputs, o.validation_inputs, o.test_inputs,  o.format,
-                      o.label_col, {}, {}, o.validation_fraction, o.test_fraction, o.seed};
+  DataSources sources{o.inputs, o.validation_inputs,   o.test_inputs,   o.format, o.label_col, {},
+                      {},       o.validation_fraction, o.test_fraction, o.seed};
   ASSIGN_OR_RETURN(TrainingData d, LoadTrainingData(sources));
   ASSIGN_OR_RETURN(Layout layout, DecideLayout(o, d));
   const size_t lc = *d.data.Column(o.label_col);

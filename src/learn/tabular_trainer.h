@@ -39,7 +39,7 @@ struct TabularTrainOptions {
   bool overwrite = false;
   double validation_fraction = 0.2;
   double test_fraction = 0;
-  std::string class_weight = "none";        // none | balanced
+  std::string class_weight = "none";            // none | balanced
   std::map<std::string, double> class_weights;  // explicit, by label (overrides)
   int max_rounds = 500;
   int early_stopping_rounds = 20;

@@ -96,10 +96,9 @@ uint64_t FileSize(const std::string& path) {
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   ASSIGN_OR_RETURN(StagedDir staged, StagedDir::Create(o.output_dir, o.overwrite));
-  DataSources sources{o.inputs,    o.validation_inputs,     o.test_inputs,
-                      o.format,    o.label_col,             {o.text_col},
-                      o.label_names, o.validation_fraction, o.test_fraction,
-                      o.seed};
+  DataSources sources{
+      o.inputs,     o.validation_inputs, o.test_inputs,         o.format,        o.label_col,
+      {o.text_col}, o.label_names,       o.validation_fraction, o.test_fraction, o.seed};
   ASSIGN_OR_RETURN(TrainingData d, LoadTrainingData(sources));
   const CsvTable& data = d.data;
   const size_t text_col = *data.Column(o.text_col);
@@ -177,7 +176,8 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
         bar.Update(1.0, "done");
         bar.Finish();
       }
-      if (next_epoch <= o.epoch && last_loss >= 0) result.epoch_loss.emplace_back(o.epoch, last_loss);
+      if (next_epoch <= o.epoch && last_loss >= 0)
+        result.epoch_loss.emplace_back(o.epoch, last_loss);
     }
   } catch (const std::exception& e) {
     return Internal(std::string("fastText training failed: ") + e.what());
@@ -196,8 +196,8 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
 
   ASSIGN_OR_RETURN(auto backend, FastTextBackend::Load(model_file));
   result.labels = backend->labels().size();
-  ASSIGN_OR_RETURN(Scored val, ScoreRows(*backend, *validation_src, o.text_col, o.label_col,
-                                         validation_rows));
+  ASSIGN_OR_RETURN(Scored val,
+                   ScoreRows(*backend, *validation_src, o.text_col, o.label_col, validation_rows));
   if (val.raw.empty()) return InvalidArgument("no validation rows with text and a label");
   result.validation_rows = val.raw.size();
   if (o.calibrate) result.temperature = FitTemperature(val.raw, val.truth);

@@ -37,7 +37,7 @@ struct TextTrainOptions {
   std::string label_col = "label";
   std::map<std::string, std::string> label_names;  // rename labels, e.g. "1" -> "positive"
   std::string output_dir;
-  bool overwrite = false;  // replace an existing output_dir
+  bool overwrite = false;            // replace an existing output_dir
   double validation_fraction = 0.1;  // when no validation_inputs
   double test_fraction = 0;          // when no test_inputs; 0: no test split
   // Defaults measured on Banking77 (train.csv, 10% held out for validation):
@@ -49,12 +49,12 @@ struct TextTrainOptions {
   int minn = 3;  // character n-grams of words (subwords); 0/0 disables them
   int maxn = 5;
   int bucket = 200000;  // hash buckets shared by word and character n-grams
-  int threads = 0;       // 0: number of cores
+  int threads = 0;      // 0: number of cores
   int seed = 42;
-  int top_k = 5;                 // written to config.toml
-  int autotune_seconds = 0;      // > 0: fastText autotune on the validation data
-  bool quantize = false;         // product quantization; serves model.ftz
-  bool calibrate = true;         // fit the softmax temperature on the validation data
+  int top_k = 5;             // written to config.toml
+  int autotune_seconds = 0;  // > 0: fastText autotune on the validation data
+  bool quantize = false;     // product quantization; serves model.ftz
+  bool calibrate = true;     // fit the softmax temperature on the validation data
   ProgressMode progress = ProgressMode::kAuto;
   bool verbose = false;  // fastText's own messages on stderr
 };
@@ -68,9 +68,9 @@ struct TextTrainResult {
   size_t validation_rows = 0;
   size_t test_rows = 0;
   double temperature = 1.0;
-  double ece_before = 0;  // 15-bin ECE on the validation data, raw probabilities
-  double ece_after = 0;   // ... with the fitted temperature
-  EvaluationReport validation;         // calibrated
+  double ece_before = 0;                 // 15-bin ECE on the validation data, raw probabilities
+  double ece_after = 0;                  // ... with the fitted temperature
+  EvaluationReport validation;           // calibrated
   std::optional<EvaluationReport> test;  // calibrated
   // Hyper-parameters actually used (autotune may change them).
   int epoch = 0, dim = 0, word_ngrams = 0, minn = 0, maxn = 0, bucket = 0;

@@ -39,9 +39,7 @@ struct TrainingData {
   std::vector<size_t> train_rows, validation_rows, test_rows;
   std::string data_sha256;  // of the input files' bytes, in order
 
-  const CsvTable& validation_table() const {
-    return validation.header.empty() ? data : validation;
-  }
+  const CsvTable& validation_table() const { return validation.header.empty() ? data : validation; }
   const CsvTable& test_table() const { return test.header.empty() ? data : test; }
 };
 

@@ -35,9 +35,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
     m << source << ":" << e.source().begin.line << ": " << e.description();
     return InvalidArgument(m.str());
   }
-  static const std::set<std::string_view> kKeys = {"flavor",         "top_k",       "labels",
-                                                   "max_text_bytes", "temperature", "batching",
-                                                   "categories"};
+  static const std::set<std::string_view> kKeys = {
+      "flavor", "top_k", "labels", "max_text_bytes", "temperature", "batching", "categories"};
   for (const auto& [k, v] : root) {
     if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
   }

@@ -105,7 +105,8 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
         } else if (f.value.is_int64()) {
           v = static_cast<double>(f.value.get_int64().value_unsafe());
         } else if (f.value.get(v)) {
-          return InvalidArgument("feature '" + std::string(f.key) + "' must be a number, a string (categorical) or null");
+          return InvalidArgument("feature '" + std::string(f.key) +
+                                 "' must be a number, a string (categorical) or null");
         }
         req.features.emplace_back(std::string(f.key), v);
       }

@@ -254,5 +254,4 @@ Handler Endpoint(F body) {
   };
 }
 
-
 }  // namespace closedloop::mlflow_rest

@@ -112,8 +112,7 @@ std::string RenderModelCard(const ModelCardInput& in) {
       md << "| accuracy | macro-F1 | weighted-F1 | log-loss | ROC-AUC | ECE (15 bins) |\n";
       md << "|---|---|---|---|---|---|\n";
       md << "| " << num("accuracy") << " | " << num("macro_f1") << " | " << num("weighted_f1")
-         << " | " << num("log_loss") << " | " << num("roc_auc") << " | " << num("ece")
-         << " |\n\n";
+         << " | " << num("log_loss") << " | " << num("roc_auc") << " | " << num("ece") << " |\n\n";
       simdjson::dom::array classes;
       if (rep["per_class"].get(classes)) continue;
       std::vector<ClassRow> rows_v;

@@ -105,8 +105,7 @@ bool ClauseMatches(const RunFilterClause& c, const std::string& value) {
 
 Status ValidateModelName(const std::string& name) {
   if (name.empty()) return InvalidArgument("'name' must not be empty");
-  if (name.size() > 128 || name[0] == '.' ||
-      !std::all_of(name.begin(), name.end(), [](char c) {
+  if (name.size() > 128 || name[0] == '.' || !std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
       })) {
     return InvalidArgument("model name '" + name +
@@ -116,13 +115,14 @@ Status ValidateModelName(const std::string& name) {
 }
 
 Status ValidateAliasName(const std::string& alias) {
-  bool chars_ok = !alias.empty() && alias.size() <= 255 &&
-                  std::all_of(alias.begin(), alias.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-                  });
+  bool chars_ok =
+      !alias.empty() && alias.size() <= 255 && std::all_of(alias.begin(), alias.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      });
   bool version_like = alias.size() > 1 && (alias[0] == 'v' || alias[0] == 'V') &&
-                      std::all_of(alias.begin() + 1, alias.end(),
-                                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+                      std::all_of(alias.begin() + 1, alias.end(), [](char c) {
+                        return std::isdigit(static_cast<unsigned char>(c));
+                      });
   std::string lower;
   for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!chars_ok || version_like || lower == "latest") {
@@ -390,7 +390,8 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     std::string rest = source.substr(6);
     std::string run_id = rest.substr(0, rest.find('/'));
     auto run = runs_->GetRun(run_id);
-    if (!run.ok()) return NotFound("source '" + nv.source + "': run '" + run_id + "' does not exist");
+    if (!run.ok())
+      return NotFound("source '" + nv.source + "': run '" + run_id + "' does not exist");
     std::string model_path;
     for (const auto& [k, v] : run->tags) {
       if (k == "model.path") model_path = v;
@@ -417,7 +418,8 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     }
   }
   if (model_file.empty()) {
-    return InvalidArgument("source '" + nv.source + "' holds no model file (model.bin, "
+    return InvalidArgument("source '" + nv.source +
+                           "' holds no model file (model.bin, "
                            "model.ftz, model.json, model.ubj or model.onnx)");
   }
   std::optional<Run> run;
@@ -503,7 +505,8 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
       if (!out) return Internal("cannot write the model card");
     }
     fs::rename(staging, target, ec);
-    if (ec) return Internal("cannot move the model into '" + target.string() + "': " + ec.message());
+    if (ec)
+      return Internal("cannot move the model into '" + target.string() + "': " + ec.message());
     undo.dir = target;  // until the row is committed
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
@@ -564,8 +567,7 @@ StatusOr<std::vector<ModelVersionInfo>> ModelRegistry::SearchModelVersions(
   for (;;) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    std::string name = stmt.ColumnText(0), run_id = stmt.ColumnText(9),
-                source = stmt.ColumnText(7);
+    std::string name = stmt.ColumnText(0), run_id = stmt.ColumnText(9), source = stmt.ColumnText(7);
     bool keep = std::all_of(clauses.begin(), clauses.end(), [&](const RunFilterClause& c) {
       return ClauseMatches(c, c.key == "name" ? name : c.key == "run_id" ? run_id : source);
     });
@@ -598,8 +600,7 @@ Status ModelRegistry::DeleteModelVersion(const std::string& name, int64_t versio
     ASSIGN_OR_RETURN(ModelVersionInfo v, LoadVersion(name, version));
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    for (const char* table :
-         {"model_versions", "model_version_tags", "registered_model_aliases"}) {
+    for (const char* table : {"model_versions", "model_version_tags", "registered_model_aliases"}) {
       ASSIGN_OR_RETURN(auto del, db_->Prepare(std::string("DELETE FROM ") + table +
                                               " WHERE name = ? AND version = ?"));
       del.BindText(1, name);
@@ -677,8 +678,7 @@ Status ModelRegistry::WriteAliasesFile(const std::string& name) {
   return OkStatus();
 }
 
-Status ModelRegistry::SetAlias(const std::string& name, const std::string& alias,
-                               int64_t version) {
+Status ModelRegistry::SetAlias(const std::string& name, const std::string& alias, int64_t version) {
   RETURN_IF_ERROR(ValidateAliasName(alias));
   {
     std::lock_guard lock(mu_);

@@ -47,9 +47,9 @@ struct ModelVersionInfo {
   std::string status;  // READY
   std::string flavor;
   std::string model_sha256;
-  int64_t model_size = 0;     // bytes of the model file
-  std::string metrics_json;   // the version's metrics.json ("{}" when absent)
-  std::string model_card;     // markdown
+  int64_t model_size = 0;    // bytes of the model file
+  std::string metrics_json;  // the version's metrics.json ("{}" when absent)
+  std::string model_card;    // markdown
   KeyValues tags;
   std::vector<std::string> aliases;
 };
@@ -66,21 +66,20 @@ struct RegisteredModel {
 
 struct NewModelVersion {
   std::string name;
-  std::string source;  // a version directory: config.toml + the model file
+  std::string source;           // a version directory: config.toml + the model file
   std::string recorded_source;  // recorded instead of `source` when set (e.g. runs:/ID/model)
-  std::string run_id;  // optional; must exist when given
+  std::string run_id;           // optional; must exist when given
   std::string description;
   std::string user_id;
   KeyValues tags;
-  bool move_source = false;             // rename instead of copy (a fresh training)
+  bool move_source = false;              // rename instead of copy (a fresh training)
   bool create_model_if_missing = false;  // else NotFound for an unknown name
 };
 
 class ModelRegistry {
  public:
   static StatusOr<std::unique_ptr<ModelRegistry>> Open(const std::string& db_path,
-                                                       std::string repository,
-                                                       const Clock& clock);
+                                                       std::string repository, const Clock& clock);
   // <data_dir>/tracking.db, the same file as TrackingStore::OpenInDataDir.
   static StatusOr<std::unique_ptr<ModelRegistry>> OpenInDataDir(const std::string& data_dir,
                                                                 std::string repository,

@@ -158,12 +158,12 @@ void RegistryApi::Register(Router& router) {
     for (auto& v : m.latest_versions) {
       bool wanted = stages.empty();
       for (const auto& s : stages) {
-        wanted = wanted || (s.size() == v.current_stage.size() &&
-                            std::equal(s.begin(), s.end(), v.current_stage.begin(),
-                                       [](char a, char b) {
-                                         return std::tolower(static_cast<unsigned char>(a)) ==
-                                                std::tolower(static_cast<unsigned char>(b));
-                                       }));
+        wanted =
+            wanted || (s.size() == v.current_stage.size() &&
+                       std::equal(s.begin(), s.end(), v.current_stage.begin(), [](char a, char b) {
+                         return std::tolower(static_cast<unsigned char>(a)) ==
+                                std::tolower(static_cast<unsigned char>(b));
+                       }));
       }
       if (wanted) out.push_back(std::move(v));
     }
@@ -192,14 +192,14 @@ void RegistryApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto v, registry_.GetModelVersion(name, version));
           return version_reply(c, v);
         }));
-  auto search_versions = Endpoint([this, versions_reply](RequestContext& c,
-                                                         const Params& p) -> Status {
-    ASSIGN_OR_RETURN(auto filter, p.String("filter"));
-    ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
-    ASSIGN_OR_RETURN(auto vs, registry_.SearchModelVersions(filter.value_or(""),
-                                                            max.value_or(10000)));
-    return versions_reply(c, vs);
-  });
+  auto search_versions =
+      Endpoint([this, versions_reply](RequestContext& c, const Params& p) -> Status {
+        ASSIGN_OR_RETURN(auto filter, p.String("filter"));
+        ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
+        ASSIGN_OR_RETURN(auto vs,
+                         registry_.SearchModelVersions(filter.value_or(""), max.value_or(10000)));
+        return versions_reply(c, vs);
+      });
   route(http::verb::get, "model-versions/search", search_versions);
   route(http::verb::post, "model-versions/search", search_versions);
   auto update_version = Endpoint([this, version_reply](RequestContext& c,
@@ -207,8 +207,7 @@ void RegistryApi::Register(Router& router) {
     ASSIGN_OR_RETURN(std::string name, p.Required("name"));
     ASSIGN_OR_RETURN(int64_t version, RequiredVersion(p));
     ASSIGN_OR_RETURN(auto description, p.String("description"));
-    ASSIGN_OR_RETURN(auto v,
-                     registry_.UpdateModelVersion(name, version, description.value_or("")));
+    ASSIGN_OR_RETURN(auto v, registry_.UpdateModelVersion(name, version, description.value_or("")));
     return version_reply(c, v);
   });
   route(http::verb::patch, "model-versions/update", update_version);
@@ -267,21 +266,20 @@ void RegistryApi::Register(Router& router) {
           return version_reply(c, v);
         }));
 
-  router.Add(http::verb::get, "/v1/models/{name}/versions/{version}/card",
-             [this](RequestContext& c) {
-               int64_t version = 0;
-               std::string_view text = c.Param("version");
-               auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-               if (ec != std::errc() || ptr != text.data() + text.size()) {
-                 return c.Error(
-                     InvalidArgument("version '" + std::string(text) + "' is not a number"));
-               }
-               auto v = registry_.GetModelVersion(std::string(c.Param("name")), version);
-               if (!v.ok()) return c.Error(v.status());
-               c.status = 200;
-               c.content_type = "text/markdown; charset=utf-8";
-               c.body = v->model_card;
-             });
+  router.Add(
+      http::verb::get, "/v1/models/{name}/versions/{version}/card", [this](RequestContext& c) {
+        int64_t version = 0;
+        std::string_view text = c.Param("version");
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+        if (ec != std::errc() || ptr != text.data() + text.size()) {
+          return c.Error(InvalidArgument("version '" + std::string(text) + "' is not a number"));
+        }
+        auto v = registry_.GetModelVersion(std::string(c.Param("name")), version);
+        if (!v.ok()) return c.Error(v.status());
+        c.status = 200;
+        c.content_type = "text/markdown; charset=utf-8";
+        c.body = v->model_card;
+      });
 }
 
 }  // namespace closedloop

@@ -83,5 +83,4 @@ const std::vector<Migration>& TrackingMigrations() {
   return kMigrations;
 }
 
-
 }  // namespace closedloop

@@ -4,8 +4,8 @@
 
 #include <regex>
 
-#include "support/http_client.h"
 #include <csignal>
+#include "support/http_client.h"
 #include "support/json.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -39,8 +39,8 @@ TEST(DemoTest, UpOnEmptyDataDirTrainsRegistersAndServesTheSupportModels) {
             std::string::npos)
       << out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m,
-                                std::regex("support-intent v1 @champion  test accuracy ([0-9.]+)")))
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex("support-intent v1 @champion  test accuracy ([0-9.]+)")))
       << out;
   EXPECT_GT(std::stod(m[1]), 0.85);  // Banking77 test set, 77 intents
   ASSERT_TRUE(std::regex_search(
@@ -52,13 +52,14 @@ TEST(DemoTest, UpOnEmptyDataDirTrainsRegistersAndServesTheSupportModels) {
 
   // Both are registered with their runs, lineage and cards.
   for (const char* name : {"support-intent", "comment-sentiment"}) {
-    auto v = Fetch(server.port(), "GET",
-                   std::string("/api/2.0/mlflow/registered-models/alias?name=") + name +
-                       "&alias=champion");
+    auto v = Fetch(
+        server.port(), "GET",
+        std::string("/api/2.0/mlflow/registered-models/alias?name=") + name + "&alias=champion");
     ASSERT_EQ(v.status, 200) << v.body;
     std::string_view run_id;
     ASSERT_FALSE(ParseJson(v.body)->root["model_version"]["run_id"].get(run_id));
-    auto run = Fetch(server.port(), "GET", "/api/2.0/mlflow/runs/get?run_id=" + std::string(run_id));
+    auto run =
+        Fetch(server.port(), "GET", "/api/2.0/mlflow/runs/get?run_id=" + std::string(run_id));
     ASSERT_EQ(run.status, 200);
     EXPECT_NE(run.body.find(R"({"key":"data.sha256","value":")"), std::string::npos);
     EXPECT_NE(run.body.find(R"("key":"test_accuracy")"), std::string::npos) << run.body;

@@ -59,8 +59,7 @@ TEST_F(RegistryTest, TrainRegisterServeAndInspect) {
 
   auto model = Mlflow("GET", "registered-models/get?name=tiny");
   ASSERT_EQ(model.status, 200) << model.body;
-  EXPECT_NE(model.body.find(R"("aliases":[{"alias":"champion","version":"1"}])"),
-            std::string::npos)
+  EXPECT_NE(model.body.find(R"("aliases":[{"alias":"champion","version":"1"}])"), std::string::npos)
       << model.body;
   auto v1 = Mlflow("GET", "model-versions/get?name=tiny&version=1");
   ASSERT_EQ(v1.status, 200);
@@ -173,8 +172,7 @@ TEST_F(RegistryTest, BadRegistryRequestsAreMlflowErrorsAndLeaveNothingBehind) {
          "INVALID_PARAMETER_VALUE", "model name 'a/b' is invalid");
   expect(Mlflow("POST", "registered-models/create", R"({})"), 400, "INVALID_PARAMETER_VALUE",
          "'name'");
-  expect(Mlflow("POST", "registered-models/alias",
-                R"({"name":"tiny","alias":"v2","version":"1"})"),
+  expect(Mlflow("POST", "registered-models/alias", R"({"name":"tiny","alias":"v2","version":"1"})"),
          400, "INVALID_PARAMETER_VALUE", "alias 'v2' is invalid");
   expect(Mlflow("POST", "registered-models/alias", R"({"name":"tiny","alias":"x","version":"9"})"),
          404, "RESOURCE_DOES_NOT_EXIST", "version 9 does not exist");

@@ -25,9 +25,10 @@ double Field(const std::string& out, const std::string& key) {
 // A small two-intent data set, in the format asked for.
 void WriteIntents(const std::string& path, const std::string& format) {
   std::vector<std::pair<std::string, std::string>> rows;
-  const char* card[] = {"where is my card", "card has not arrived", "my new card is late",
-                        "still waiting for the card", "when will my card come", "card delivery"};
-  const char* refund[] = {"i want a refund", "refund my money", "give me my money back",
+  const char* card[] = {"where is my card",       "card has not arrived",
+                        "my new card is late",    "still waiting for the card",
+                        "when will my card come", "card delivery"};
+  const char* refund[] = {"i want a refund",           "refund my money",   "give me my money back",
                           "please refund the payment", "refund the charge", "money back now"};
   for (int rep = 0; rep < 5; ++rep) {
     for (const char* t : card) rows.emplace_back(t, "card_arrival");
@@ -40,7 +41,8 @@ void WriteIntents(const std::string& path, const std::string& format) {
     if (format == "tsv") out << text << "\t" << label << "\n";
     if (format == "csv") out << "\"" << text << "\"," << label << "\n";
     if (format == "jsonl") {
-      out << R"({"sentence":")" << text << R"(","intent":")" << label << R"(","id":1})" << "\n";
+      out << R"({"sentence":")" << text << R"(","intent":")" << label << R"(","id":1})"
+          << "\n";
     }
   }
   WriteFile(path, out.str());
@@ -49,9 +51,10 @@ void WriteIntents(const std::string& path, const std::string& format) {
 class TrainingTest : public ServerFixture {
  protected:
   CommandResult Train(const std::string& args) {
-    return RunClosedloop("train text --text-col sentence --label-col intent --epoch 30 --dim 8 "
-                         "--minn 0 --maxn 0 --bucket 1000 --threads 1 --no-tracking " +
-                         args);
+    return RunClosedloop(
+        "train text --text-col sentence --label-col intent --epoch 30 --dim 8 "
+        "--minn 0 --maxn 0 --bucket 1000 --threads 1 --no-tracking " +
+        args);
   }
 };
 
@@ -75,7 +78,7 @@ TEST_F(TrainingTest, ProgressBarQuantizeAndEval) {
   auto [rc, out] = RunClosedloop(
       "train text --input " + kData + "/train.csv --test " + kData +
       "/test.csv --label-col category --output " + model +
-      " --epoch 10 --dim 16 --minn 0 --maxn 0 --bucket 20000 --threads 2 --quantize "
+      " --epoch 25 --lr 1.0 --dim 16 --minn 0 --maxn 0 --bucket 20000 --threads 1 --quantize "
       "--progress always --no-tracking");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\rtraining ["), std::string::npos);
@@ -200,7 +203,8 @@ TEST_F(TrainingTest, TabularWithCategoriesClassWeightsAndEarlyStoppingServesByNa
   EXPECT_GT(Field(out, "test_macro_f1"), 0.75) << out;
   EXPECT_GT(Field(out, "test_log_loss"), 0) << out;
   EXPECT_NE(out.find("run_id: "), std::string::npos);
-  EXPECT_NE(ReadFile(dir_.File("models/churn/1/config.toml")).find("plan = [ 'basic', 'enterprise', 'pro' ]"),
+  EXPECT_NE(ReadFile(dir_.File("models/churn/1/config.toml"))
+                .find("plan = [ 'basic', 'enterprise', 'pro' ]"),
             std::string::npos);
   auto eval = RunClosedloop("eval --model " + dir_.File("models/churn/1") + " --input " +
                             dir_.File("churn.csv") + " --label-col churned");

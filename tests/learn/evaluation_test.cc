@@ -31,9 +31,9 @@ TEST(EvaluationTest, ConfusionPerClassAndAverages) {
   EXPECT_EQ(r->per_class[0].support, 3u);
   EXPECT_NEAR(r->macro_f1, (0.8 + 0.5 + 2.0 / 3) / 3, 1e-12);
   EXPECT_NEAR(r->weighted_f1, (0.8 * 3 + 0.5 * 2 + 2.0 / 3) / 6, 1e-12);
-  double ll = -(std::log(.8) + std::log(.6) + std::log(.3) + std::log(.7) + std::log(.3) +
-                std::log(.8)) /
-              6;
+  double ll =
+      -(std::log(.8) + std::log(.6) + std::log(.3) + std::log(.7) + std::log(.3) + std::log(.8)) /
+      6;
   EXPECT_NEAR(r->log_loss, ll, 1e-6);
   // One-vs-rest AUCs: a 1.0; b: positives {.6,.7,} vs negatives {.1,.3,.3,.1}... computed:
   // b scores: rows .1 .3 .6 .7 .3 .1, positives rows 3,4 (.7,.3): pairs vs 4 negatives
@@ -47,9 +47,8 @@ TEST(EvaluationTest, ConfusionPerClassAndAverages) {
   EXPECT_DOUBLE_EQ(r->reliability[12].accuracy, 1.0);
   EXPECT_EQ(r->reliability[9].count, 2u);
   EXPECT_DOUBLE_EQ(r->reliability[9].accuracy, 0.5);
-  double ece = (2 * std::fabs(1 - .8) + 2 * std::fabs(.5 - .6) + std::fabs(1 - .7) +
-                std::fabs(0 - .5)) /
-               6;
+  double ece =
+      (2 * std::fabs(1 - .8) + 2 * std::fabs(.5 - .6) + std::fabs(1 - .7) + std::fabs(0 - .5)) / 6;
   EXPECT_NEAR(r->ece, ece, 1e-6);
 }
 

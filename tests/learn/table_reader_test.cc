@@ -8,7 +8,8 @@ namespace closedloop {
 namespace {
 
 TEST(TableReaderTest, TsvSplitsOnTabsWithoutQuoting) {
-  auto t = ParseTable("sentence\tscore\r\nSay \"hi\", ok\t1\n\nbad\t0\n", TableFormat::kTsv, "s.tsv");
+  auto t =
+      ParseTable("sentence\tscore\r\nSay \"hi\", ok\t1\n\nbad\t0\n", TableFormat::kTsv, "s.tsv");
   ASSERT_TRUE(t.ok()) << t.status().message();
   ASSERT_EQ(t->rows.size(), 2u);
   EXPECT_EQ(t->rows[0][0], "Say \"hi\", ok");
@@ -30,8 +31,8 @@ TEST(TableReaderTest, JsonlStringifiesScalarsAndChecksKeys) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("d.jsonl:2: missing field 'label'"), std::string::npos)
       << missing.status().message();
-  auto extra = ParseTable("{\"text\":\"a\"}\n{\"text\":\"c\",\"more\":1}\n", TableFormat::kJsonl,
-                          "d.jsonl");
+  auto extra =
+      ParseTable("{\"text\":\"a\"}\n{\"text\":\"c\",\"more\":1}\n", TableFormat::kJsonl, "d.jsonl");
   ASSERT_FALSE(extra.ok());
   EXPECT_NE(extra.status().message().find("d.jsonl:2: 2 fields"), std::string::npos);
   auto nested = ParseTable("{\"text\":[1]}\n", TableFormat::kJsonl, "d.jsonl");

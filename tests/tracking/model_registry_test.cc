@@ -62,11 +62,11 @@ TEST_F(ModelRegistryTest, VersionsAreCopiedHashedCardedAndNumbered) {
   EXPECT_TRUE(fs::exists(nv.source + "/model.bin"));  // copied, not moved
   std::string card = ReadFile(v1->storage_path + "/MODEL_CARD.md");
   EXPECT_EQ(card, v1->model_card);
-  for (const char* part : {"# Model card: intent version 1", "## Intended use", "first",
-                           "## Data and lineage", "abc123", run.c_str(), "- epoch: `80`",
-                           "## Metrics", "| 0.7500 |", "| a | 1.000 | 0.500 | 0.667 | 2 |",
-                           "## Calibration", "Softmax temperature 1.500", "## Known limitations",
-                           "Weak classes (F1 below 0.75): a (0.67)"}) {
+  for (const char* part :
+       {"# Model card: intent version 1", "## Intended use", "first", "## Data and lineage",
+        "abc123", run.c_str(), "- epoch: `80`", "## Metrics", "| 0.7500 |",
+        "| a | 1.000 | 0.500 | 0.667 | 2 |", "## Calibration", "Softmax temperature 1.500",
+        "## Known limitations", "Weak classes (F1 below 0.75): a (0.67)"}) {
     EXPECT_NE(card.find(part), std::string::npos) << part << "\n" << card;
   }
   nv.source = Source("src2", "weights-2");
