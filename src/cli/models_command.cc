@@ -25,20 +25,11 @@ struct RegistryFlags {
   }
 };
 
-std::string Time(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
 void PrintVersion(const ModelVersionInfo& v) {
   std::cout << "version " << v.version << "\n  stage       " << v.current_stage
             << "\n  aliases    ";
   for (const auto& a : v.aliases) std::cout << " " << a;
-  std::cout << "\n  created     " << Time(v.creation_time) << "\n  flavor      " << v.flavor
+  std::cout << "\n  created     " << FormatUtc(v.creation_time) << "\n  flavor      " << v.flavor
             << "\n  path        " << v.storage_path << "\n  source      " << v.source
             << "\n  run_id      " << v.run_id << "\n  sha256      " << v.model_sha256
             << "\n  size        " << v.model_size << " bytes\n  metrics     "
@@ -107,8 +98,8 @@ void AddModelsCommand(CLI::App& app, int& exit_code) {
           std::cout << mv.model_card;
           return OkStatus();
         }
-        std::cout << "name        " << m.name << "\ncreated     " << Time(m.creation_time)
-                  << "\nupdated     " << Time(m.last_updated_time) << "\n";
+        std::cout << "name        " << m.name << "\ncreated     " << FormatUtc(m.creation_time)
+                  << "\nupdated     " << FormatUtc(m.last_updated_time) << "\n";
         if (!m.description.empty()) std::cout << "description " << m.description << "\n";
         if (*version != 0) {
           ASSIGN_OR_RETURN(auto mv, r.GetModelVersion(*name, *version));

@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include <ctime>
+
 namespace closedloop {
 
 int64_t Clock::NowUnixMillis() const {
@@ -32,5 +34,14 @@ std::chrono::steady_clock::time_point FakeClock::MonotonicNow() const {
 }
 
 void FakeClock::Advance(std::chrono::nanoseconds d) { nanos_.fetch_add(d.count()); }
+
+std::string FormatUtc(int64_t unix_millis) {
+  std::time_t t = static_cast<std::time_t>(unix_millis / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 }  // namespace closedloop

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace closedloop {
 
@@ -40,5 +41,8 @@ class FakeClock final : public Clock {
  private:
   std::atomic<int64_t> nanos_;
 };
+
+// "2026-11-22T07:30:27Z" (UTC, second precision) for a time in ms since the epoch.
+std::string FormatUtc(int64_t unix_millis);
 
 }  // namespace closedloop

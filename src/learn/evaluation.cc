@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "core/json_writer.h"
@@ -212,6 +213,19 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
   ASSIGN_OR_RETURN(ScoredTable scored, ScoreTable(*version->backend, table, text_col, label_col,
                                                   nullptr, &version->config.categories));
   return Evaluate(scored.labels, scored.probs, scored.truth);
+}
+
+Status WriteVersionFiles(const std::string& dir, const ModelConfig& config,
+                         const EvaluationReport& validation,
+                         const std::optional<EvaluationReport>& test) {
+  std::ofstream cfg(dir + "/config.toml", std::ios::trunc);
+  cfg << RenderModelConfig(config);
+  std::ofstream metrics(dir + "/metrics.json", std::ios::trunc);
+  metrics << "{\"validation\":" << RenderEvaluationJson(validation);
+  if (test) metrics << ",\"test\":" << RenderEvaluationJson(*test);
+  metrics << "}\n";
+  if (!cfg || !metrics) return Internal("cannot write the model's config and metrics in " + dir);
+  return OkStatus();
 }
 
 std::string RenderEvaluationJson(const EvaluationReport& r) {

@@ -17,6 +17,7 @@
 #include "learn/csv_reader.h"
 #include "learn/table_reader.h"
 #include "serving/backend.h"
+#include "serving/model_config.h"
 
 namespace closedloop {
 
@@ -85,6 +86,12 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
                                                const std::string& data_file, TableFormat format,
                                                const std::string& text_col,
                                                const std::string& label_col);
+
+// Writes a trained version's config.toml and metrics.json
+// ({"validation": report, "test": report}) into `dir`.
+Status WriteVersionFiles(const std::string& dir, const ModelConfig& config,
+                         const EvaluationReport& validation,
+                         const std::optional<EvaluationReport>& test);
 
 // {"rows", "accuracy", "macro_f1", "weighted_f1", "log_loss", "roc_auc", "ece",
 //  "per_class": [{label, precision, recall, f1, support}], "labels": [...],

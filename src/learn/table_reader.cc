@@ -35,6 +35,16 @@ Status CheckCells(const CsvTable& t, std::string_view source) {
   return OkStatus();
 }
 
+// Takes the next line off `text` (without its '\n' and a trailing '\r').
+std::string_view NextLine(std::string_view& text, size_t& line_number) {
+  size_t nl = text.find('\n');
+  std::string_view l = text.substr(0, nl);
+  text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  ++line_number;
+  if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+  return l;
+}
+
 }  // namespace
 
 StatusOr<TableFormat> ParseTableFormat(std::string_view name) {
@@ -60,11 +70,7 @@ StatusOr<CsvTable> ParseTsv(std::string_view text, std::string_view source) {
   CsvTable t;
   size_t line = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view l = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line;
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    std::string_view l = NextLine(text, line);
     if (l.empty()) continue;
     std::vector<std::string> fields;
     size_t start = 0;
@@ -92,11 +98,8 @@ StatusOr<CsvTable> ParseJsonl(std::string_view text, std::string_view source) {
   simdjson::dom::parser parser;
   size_t line = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view l = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line;
-    while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.remove_suffix(1);
+    std::string_view l = NextLine(text, line);
+    while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
     if (l.empty()) continue;
     simdjson::dom::element doc;
     if (auto e = parser.parse(l.data(), l.size()).get(doc)) {

@@ -287,15 +287,7 @@ StatusOr<TabularTrainResult> TrainTabularClassifier(const TabularTrainOptions& o
   config.top_k = std::min<int>(o.top_k, static_cast<int>(k));
   config.labels = layout.labels;
   config.categories = layout.categories;
-  {
-    std::ofstream cfg(dir / "config.toml", std::ios::trunc);
-    cfg << RenderModelConfig(config);
-    std::ofstream metrics(dir / "metrics.json", std::ios::trunc);
-    metrics << "{\"validation\":" << RenderEvaluationJson(result.validation);
-    if (result.test) metrics << ",\"test\":" << RenderEvaluationJson(*result.test);
-    metrics << "}\n";
-    if (!cfg || !metrics) return Internal("cannot write the model's config and metrics");
-  }
+  RETURN_IF_ERROR(WriteVersionFiles(dir.string(), config, result.validation, result.test));
   std::error_code ec;
   result.model_bytes = static_cast<uint64_t>(fs::file_size(model_file, ec));
   result.model_path = (staged.final_path() / "model.json").string();

@@ -251,15 +251,7 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   config.top_k = o.top_k;
   config.labels = backend->labels();
   config.temperature = result.temperature;
-  {
-    std::ofstream cfg(staging / "config.toml", std::ios::trunc);
-    cfg << RenderModelConfig(config);
-    std::ofstream metrics(staging / "metrics.json", std::ios::trunc);
-    metrics << "{\"validation\":" << RenderEvaluationJson(result.validation);
-    if (result.test) metrics << ",\"test\":" << RenderEvaluationJson(*result.test);
-    metrics << "}\n";
-    if (!cfg || !metrics) return Internal("cannot write the model's config and metrics");
-  }
+  RETURN_IF_ERROR(WriteVersionFiles(staging.string(), config, result.validation, result.test));
   result.model_bytes = FileSize(model_file);
   result.model_path = (staged.final_path() / fs::path(model_file).filename()).string();
   RETURN_IF_ERROR(staged.Publish());

@@ -18,15 +18,6 @@ std::string Fixed(double v, int digits = 4) {
   return buf;
 }
 
-std::string IsoTime(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string Find(const KeyValues& kv, const std::string& key) {
   for (const auto& [k, v] : kv) {
     if (k == key) return v;
@@ -72,7 +63,7 @@ std::string RenderModelCard(const ModelCardInput& in) {
 
   md << "## Data and lineage\n\n";
   md << "| | |\n|---|---|\n";
-  md << "| registered | " << IsoTime(in.created_ms) << " |\n";
+  md << "| registered | " << FormatUtc(in.created_ms) << " |\n";
   md << "| source | `" << in.source << "` |\n";
   md << "| flavor | " << in.flavor << " |\n";
   md << "| model file SHA-256 | `" << in.model_sha256 << "` |\n";

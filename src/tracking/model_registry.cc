@@ -14,6 +14,7 @@
 #include "serving/model_config.h"
 #include "store/migrations.h"
 #include "tracking/model_card.h"
+#include "tracking/registry_rules.h"
 #include "tracking/run_filter.h"
 #include "tracking/tracking_schema.h"
 
@@ -29,17 +30,6 @@ constexpr std::string_view kVersionColumns =
 
 const char* const kModelFiles[] = {"model.bin", "model.ftz", "model.json", "model.ubj",
                                    "model.onnx"};
-
-std::string CanonicalStage(const std::string& stage) {
-  std::string lower;
-  for (char c : stage) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* s : {"None", "Staging", "Production", "Archived"}) {
-    std::string l;
-    for (const char* p = s; *p; ++p) l += static_cast<char>(std::tolower(*p));
-    if (l == lower) return s;
-  }
-  return "";
-}
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -65,73 +55,25 @@ class Transaction {
   bool done_ = false;
 };
 
-// Clauses joined by AND of `key op 'value'` on the allowed keys.
-StatusOr<std::vector<RunFilterClause>> ParseSimpleFilter(const std::string& filter,
-                                                         const std::vector<std::string>& keys) {
-  std::vector<RunFilterClause> out;
-  if (filter.empty()) return out;
-  // The registry's keys have no entity prefix: give each clause "attributes.".
-  std::string prefixed;
-  static const std::regex kAnd(R"(\s+[Aa][Nn][Dd]\s+)");
-  for (std::sregex_token_iterator it(filter.begin(), filter.end(), kAnd, -1), end; it != end;
-       ++it) {
-    std::string part = *it;
-    size_t start = part.find_first_not_of(" \t");
-    if (start != std::string::npos) part = part.substr(start);
-    prefixed += (prefixed.empty() ? "" : " AND ") + std::string("attributes.") + part;
+// Every row of a prepared statement: its first column, or its first two as a pair.
+StatusOr<std::vector<std::string>> Column0(SqliteStatement& stmt) {
+  std::vector<std::string> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back(stmt.ColumnText(0));
   }
-  ASSIGN_OR_RETURN(auto clauses, ParseRunFilter(prefixed));
-  for (auto& c : clauses) {
-    if (std::find(keys.begin(), keys.end(), c.key) == keys.end() || c.numeric) {
-      std::string allowed;
-      for (const auto& k : keys) allowed += (allowed.empty() ? "" : ", ") + k;
-      return InvalidArgument("filter '" + filter + "': only string comparisons on " + allowed +
-                             " are supported");
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
 }
-
-bool ClauseMatches(const RunFilterClause& c, const std::string& value) {
-  if (c.op == "=") return value == c.text;
-  if (c.op == "!=") return value != c.text;
-  if (c.op == "LIKE") return LikeMatch(value, c.text, false);
-  if (c.op == "ILIKE") return LikeMatch(value, c.text, true);
-  return false;
+StatusOr<KeyValues> Pairs(SqliteStatement& stmt) {
+  KeyValues out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.emplace_back(stmt.ColumnText(0), stmt.ColumnText(1));
+  }
 }
 
 }  // namespace
-
-Status ValidateModelName(const std::string& name) {
-  if (name.empty()) return InvalidArgument("'name' must not be empty");
-  if (name.size() > 128 || name[0] == '.' || !std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-      })) {
-    return InvalidArgument("model name '" + name +
-                           "' is invalid: use 1-128 of A-Z a-z 0-9 _ - . (not starting with .)");
-  }
-  return OkStatus();
-}
-
-Status ValidateAliasName(const std::string& alias) {
-  bool chars_ok =
-      !alias.empty() && alias.size() <= 255 && std::all_of(alias.begin(), alias.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-      });
-  bool version_like = alias.size() > 1 && (alias[0] == 'v' || alias[0] == 'V') &&
-                      std::all_of(alias.begin() + 1, alias.end(), [](char c) {
-                        return std::isdigit(static_cast<unsigned char>(c));
-                      });
-  std::string lower;
-  for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!chars_ok || version_like || lower == "latest") {
-    return InvalidArgument("alias '" + alias +
-                           "' is invalid: use 1-255 of A-Z a-z 0-9 _ -, not 'latest' and not a "
-                           "version such as 'v1'");
-  }
-  return OkStatus();
-}
 
 ModelRegistry::ModelRegistry(std::unique_ptr<SqliteDb> db, std::string repository,
                              const Clock& clock)
@@ -193,20 +135,12 @@ StatusOr<ModelVersionInfo> ModelRegistry::ReadVersionRow(SqliteStatement& s) {
                                            "name = ? AND version = ? ORDER BY key"));
   tags.BindText(1, v.name);
   tags.BindInt(2, v.version);
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, tags.Step());
-    if (!row) break;
-    v.tags.emplace_back(tags.ColumnText(0), tags.ColumnText(1));
-  }
+  ASSIGN_OR_RETURN(v.tags, Pairs(tags));
   ASSIGN_OR_RETURN(auto aliases, db_->Prepare("SELECT alias FROM registered_model_aliases WHERE "
                                               "name = ? AND version = ? ORDER BY alias"));
   aliases.BindText(1, v.name);
   aliases.BindInt(2, v.version);
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, aliases.Step());
-    if (!row) break;
-    v.aliases.push_back(aliases.ColumnText(0));
-  }
+  ASSIGN_OR_RETURN(v.aliases, Column0(aliases));
   return v;
 }
 
@@ -237,11 +171,7 @@ StatusOr<RegisteredModel> ModelRegistry::LoadModel(const std::string& name) {
   ASSIGN_OR_RETURN(auto tags, db_->Prepare("SELECT key, value FROM registered_model_tags WHERE "
                                            "name = ? ORDER BY key"));
   tags.BindText(1, name);
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, tags.Step());
-    if (!row) break;
-    m.tags.emplace_back(tags.ColumnText(0), tags.ColumnText(1));
-  }
+  ASSIGN_OR_RETURN(m.tags, Pairs(tags));
   ASSIGN_OR_RETURN(auto aliases, db_->Prepare("SELECT alias, version FROM "
                                               "registered_model_aliases WHERE name = ? ORDER BY "
                                               "alias"));
@@ -306,7 +236,7 @@ StatusOr<RegisteredModel> ModelRegistry::GetRegisteredModel(const std::string& n
 
 StatusOr<std::vector<RegisteredModel>> ModelRegistry::SearchRegisteredModels(
     const std::string& filter, int64_t max_results) {
-  ASSIGN_OR_RETURN(auto clauses, ParseSimpleFilter(filter, {"name"}));
+  ASSIGN_OR_RETURN(auto clauses, ParseRegistryFilter(filter, {"name"}));
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT name FROM registered_models ORDER BY name"));
   std::vector<std::string> names;
@@ -559,7 +489,7 @@ StatusOr<ModelVersionInfo> ModelRegistry::GetModelVersion(const std::string& nam
 
 StatusOr<std::vector<ModelVersionInfo>> ModelRegistry::SearchModelVersions(
     const std::string& filter, int64_t max_results) {
-  ASSIGN_OR_RETURN(auto clauses, ParseSimpleFilter(filter, {"name", "run_id", "source"}));
+  ASSIGN_OR_RETURN(auto clauses, ParseRegistryFilter(filter, {"name", "run_id", "source"}));
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto stmt,
                    db_->Prepare(std::string(kVersionColumns) + "ORDER BY name, version DESC"));

@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/sqlite_db.h"
+#include "tracking/registry_rules.h"
 #include "tracking/tracking_store.h"
 
 namespace closedloop {
@@ -137,10 +138,5 @@ class ModelRegistry {
   const Clock& clock_;
   std::function<void(const std::string&)> listener_;  // set before serving starts
 };
-
-// Registered model names become directory names: 1-128 of [A-Za-z0-9_.-], not
-// starting with '.'.
-Status ValidateModelName(const std::string& name);
-Status ValidateAliasName(const std::string& alias);
 
 }  // namespace closedloop
