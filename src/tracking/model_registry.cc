@@ -113,6 +113,16 @@ Status ModelRegistry::RequireModel(const std::string& name) {
   return OkStatus();
 }
 
+Status ModelRegistry::InsertModel(const std::string& name, const std::string& description) {
+  int64_t now = clock_.NowUnixMillis();
+  ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO registered_models VALUES (?, ?, ?, ?)"));
+  ins.BindText(1, name);
+  ins.BindInt(2, now);
+  ins.BindInt(3, now);
+  ins.BindText(4, description);
+  return ins.Step().status();
+}
+
 StatusOr<ModelVersionInfo> ModelRegistry::ReadVersionRow(SqliteStatement& s) {
   ModelVersionInfo v;
   v.name = s.ColumnText(0);
@@ -208,13 +218,7 @@ StatusOr<RegisteredModel> ModelRegistry::CreateRegisteredModel(const std::string
   }
   Transaction tx(*db_);
   RETURN_IF_ERROR(tx.Begin());
-  int64_t now = clock_.NowUnixMillis();
-  ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO registered_models VALUES (?, ?, ?, ?)"));
-  ins.BindText(1, name);
-  ins.BindInt(2, now);
-  ins.BindInt(3, now);
-  ins.BindText(4, description);
-  RETURN_IF_ERROR(ins.Step().status());
+  RETURN_IF_ERROR(InsertModel(name, description));
   ASSIGN_OR_RETURN(auto tag, db_->Prepare("INSERT OR REPLACE INTO registered_model_tags VALUES "
                                           "(?, ?, ?)"));
   for (const auto& [k, v] : tags) {
@@ -367,17 +371,10 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
   ModelVersionInfo created;
   {
     std::lock_guard lock(mu_);
-    if (!RequireModel(nv.name).ok()) {
-      if (!nv.create_model_if_missing) {
-        return NotFound("registered model '" + nv.name + "' does not exist");
-      }
-      int64_t now = clock_.NowUnixMillis();
-      ASSIGN_OR_RETURN(auto ins,
-                       db_->Prepare("INSERT INTO registered_models VALUES (?, ?, ?, '')"));
-      ins.BindText(1, nv.name);
-      ins.BindInt(2, now);
-      ins.BindInt(3, now);
-      RETURN_IF_ERROR(ins.Step().status());
+    // A model created here is inserted in the version's transaction: both or neither.
+    const bool new_model = !RequireModel(nv.name).ok();
+    if (new_model && !nv.create_model_if_missing) {
+      return NotFound("registered model '" + nv.name + "' does not exist");
     }
     // Next version: above every recorded version and every directory on disk.
     int64_t version = 1;
@@ -440,6 +437,7 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     undo.dir = target;  // until the row is committed
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
+    if (new_model) RETURN_IF_ERROR(InsertModel(nv.name, ""));
     ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, "
                                             "'None', ?, ?, ?, 'READY', ?, ?, ?, ?, ?)"));
     ins.BindText(1, nv.name);

@@ -125,6 +125,7 @@ class ModelRegistry {
   ModelRegistry(std::unique_ptr<SqliteDb> db, std::string repository, const Clock& clock);
   // All require mu_.
   Status RequireModel(const std::string& name);
+  Status InsertModel(const std::string& name, const std::string& description);
   StatusOr<RegisteredModel> LoadModel(const std::string& name);
   StatusOr<ModelVersionInfo> LoadVersion(const std::string& name, int64_t version);
   StatusOr<ModelVersionInfo> ReadVersionRow(SqliteStatement& stmt);
