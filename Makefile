@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CLOSEDLOOP_WERROR),$(CLOSEDLOOP_WERROR),OFF)
 UP_ARGS ?=
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = predict_request infer_request http_request table_reader
+FUZZ_TARGETS = predict_request infer_request http_request table_reader feedback_request
 
 .PHONY: up test build deps configure bench fuzz format clean
 

@@ -50,6 +50,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->oip_api_->Register(app->router_);
   app->repository_api_ = std::make_unique<RepositoryApi>(*app->models_);
   app->repository_api_->Register(app->router_);
+  app->feedback_api_ =
+      std::make_unique<FeedbackApi>(config.feedback, *app->log_, *app->models_, clock);
+  app->feedback_api_->Register(app->router_);
   ASSIGN_OR_RETURN(app->tracking_, TrackingStore::OpenInDataDir(config.data_dir, clock));
   ASSIGN_OR_RETURN(app->registry_, ModelRegistry::OpenInDataDir(
                                        config.data_dir, config.ModelRepositoryPath(), clock));

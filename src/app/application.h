@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "feedback/feedback_api.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "monitor/metrics.h"
@@ -59,6 +60,7 @@ class Application {
   std::unique_ptr<PredictApi> predict_api_;
   std::unique_ptr<OipApi> oip_api_;
   std::unique_ptr<RepositoryApi> repository_api_;
+  std::unique_ptr<FeedbackApi> feedback_api_;
   std::unique_ptr<TrackingStore> tracking_;
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RegistryApi> registry_api_;

@@ -32,6 +32,9 @@ Status Read(const toml::table& table, std::string_view section, std::string_view
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!node->is_string()) return InvalidArgument("'" + where + "' must be a string");
     out = node->value<std::string>().value();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!node->is_number()) return InvalidArgument("'" + where + "' must be a number");
+    out = node->value<double>().value();
   } else {
     if (!node->is_integer()) return InvalidArgument("'" + where + "' must be an integer");
     int64_t v = node->value<int64_t>().value();
@@ -83,8 +86,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(
-      CheckKeys(root, "", {"data_dir", "server", "serving", "prediction_log", "logging"}));
+  RETURN_IF_ERROR(CheckKeys(
+      root, "", {"data_dir", "server", "serving", "prediction_log", "feedback", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -119,6 +122,24 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (p.queue_capacity == 0)
       return InvalidArgument("'prediction_log.queue_capacity' must be > 0");
     if (p.max_batch == 0) return InvalidArgument("'prediction_log.max_batch' must be > 0");
+  }
+  if (const auto* s = Section(root, "feedback")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "feedback",
+                              {"sentiment_model", "w_click", "w_dwell", "w_scroll", "dwell_rate",
+                               "w_rating", "w_comment", "w_nps"}));
+    auto& f = c.feedback;
+    RETURN_IF_ERROR(Read(*s, "feedback", "sentiment_model", f.sentiment_model));
+    for (auto [key, field] : {std::pair{"w_click", &f.w_click},
+                              {"w_dwell", &f.w_dwell},
+                              {"w_scroll", &f.w_scroll},
+                              {"dwell_rate", &f.dwell_rate},
+                              {"w_rating", &f.w_rating},
+                              {"w_comment", &f.w_comment},
+                              {"w_nps", &f.w_nps}}) {
+      RETURN_IF_ERROR(Read(*s, "feedback", key, *field));
+      if (!(*field >= 0))
+        return InvalidArgument(std::string("'feedback.") + key + "' must be >= 0");
+    }
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

@@ -46,11 +46,19 @@ struct PredictionLogConfig {
   int flush_interval_ms = 5;      // how often the writer wakes when idle
 };
 
+// [feedback]: how feedback is scored (see feedback/scores.h for the formulas).
+struct FeedbackConfig {
+  std::string sentiment_model = "comment-sentiment@champion";  // scores comments; "" = none
+  double w_click = 0.4, w_dwell = 0.4, w_scroll = 0.2, dwell_rate = 0.05;
+  double w_rating = 0.5, w_comment = 0.3, w_nps = 0.2;
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
   ServingConfig serving;
   PredictionLogConfig prediction_log;
+  FeedbackConfig feedback;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

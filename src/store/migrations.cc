@@ -23,6 +23,26 @@ const std::vector<Migration>& PredictionLogMigrations() {
           latency_ms   REAL NOT NULL
         ) WITHOUT ROWID;
       )sql"},
+      {2, R"sql(
+        CREATE TABLE feedback (
+          feedback_id       TEXT PRIMARY KEY,
+          request_id        TEXT NOT NULL,
+          ts_ms             INTEGER NOT NULL,
+          rating            INTEGER,
+          comment           TEXT,
+          nps               INTEGER,
+          label             TEXT,
+          click             INTEGER,
+          dwell_ms          INTEGER,
+          scroll_depth      REAL,
+          idempotency_key   TEXT UNIQUE,
+          comment_sentiment REAL,
+          implicit_score    REAL,
+          explicit_score    REAL
+        ) WITHOUT ROWID;
+        CREATE INDEX feedback_by_request ON feedback(request_id);
+        CREATE INDEX feedback_by_time ON feedback(ts_ms);
+      )sql"},
   };
   return kMigrations;
 }

@@ -1,5 +1,12 @@
-// PredictionLog: every prediction, stored in SQLite (WAL) by one background
-// writer that commits in groups (one transaction per batch).
+// PredictionLog: every prediction, and the feedback about it, stored in SQLite
+// (WAL) by one background writer that commits in groups (one transaction per batch).
+//
+// AppendFeedback() shares the group commit: the feedback's callback runs after the
+// transaction that holds it committed (so an HTTP answer sent from it means the
+// feedback is durable), with NotFound when no prediction has its request_id, or the
+// first stored record when its idempotency key was seen before. A prediction is
+// always appended before its response is sent, so the feedback that follows it
+// finds it (same batch or an earlier one).
 //
 // Append() is called on the request path and never blocks: it moves the record
 // into a bounded lock-free queue. If the queue is full the record is dropped,
@@ -26,6 +33,7 @@
 #include "core/mpmc_queue.h"
 #include "core/status.h"
 #include "monitor/metrics.h"
+#include "store/feedback_record.h"
 #include "store/sqlite_db.h"
 
 namespace closedloop {
@@ -53,6 +61,10 @@ class PredictionLog {
 
   // Never blocks. False: the queue was full and the record was dropped (counted, logged).
   bool Append(PredictionRecord& record);
+  // Never blocks. False: the queue was full (the callback is not called; answer 503).
+  bool AppendFeedback(FeedbackRecord record, FeedbackCallback done);
+  // A stored feedback record by id (committed ones only).
+  StatusOr<FeedbackRecord> GetFeedback(const std::string& feedback_id);
   // Waits until everything appended before the call is committed. False on timeout.
   bool Flush(std::chrono::milliseconds timeout);
   // A committed record; records still queued are flushed first, so a prediction
@@ -68,14 +80,25 @@ class PredictionLog {
  private:
   PredictionLog(const PredictionLogConfig& config, std::string path,
                 std::unique_ptr<SqliteDb> writer_db, MetricsRegistry& metrics);
+  // One queue slot: a prediction, or a feedback with its completion.
+  struct Entry {
+    PredictionRecord prediction;
+    std::optional<FeedbackRecord> feedback;
+    FeedbackCallback done;
+  };
   void WriterLoop();
-  Status WriteBatch(std::vector<PredictionRecord>& batch);
+  // Writes the batch in one transaction; feedback outcomes are collected in
+  // `outcomes` (index-aligned with the batch's feedback entries) for after the commit.
+  Status WriteBatch(std::vector<Entry>& batch, std::vector<FeedbackOutcome>& outcomes);
+  StatusOr<FeedbackOutcome> WriteFeedback(FeedbackRecord& f);  // inside the transaction
+  template <typename Fn>
+  auto WithReader(Fn fn) -> decltype(fn(std::declval<SqliteDb&>()));
   StatusOr<std::optional<PredictionRecord>> Lookup(const std::string& request_id);
 
   const PredictionLogConfig config_;
   const std::string path_;
   std::unique_ptr<SqliteDb> writer_db_;  // used only by the writer thread
-  BoundedMpmcQueue<PredictionRecord> queue_;
+  BoundedMpmcQueue<Entry> queue_;
 
   std::mutex mu_;  // guards the fields below and wakes writer/flushers; never taken by Append
   std::condition_variable wake_writer_;

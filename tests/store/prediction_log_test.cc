@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "store/migrations.h"
 #include "support/temp_dir.h"
 
@@ -96,6 +99,67 @@ TEST(PredictionLogTest, FullQueueDropsAreCountedNeverBlocking) {
   std::string text = metrics.Render();
   EXPECT_NE(text.find("closedloop_prediction_log_dropped_total " + std::to_string(10 - accepted)),
             std::string::npos);
+}
+
+// Feedback shares the group commit: its callback runs after the commit, with
+// NotFound for an unknown prediction and the first record for a repeated key.
+TEST(PredictionLogTest, FeedbackIsAnsweredAfterItsCommit) {
+  testing::TempDir dir;
+  MetricsRegistry metrics;
+  auto log =
+      std::move(PredictionLog::Open(PredictionLogConfig{}, dir.File("p.db"), metrics).value());
+  auto r = Record(1);
+  ASSERT_TRUE(log->Append(r));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<FeedbackOutcome> outcomes;
+  auto send = [&](const std::string& id, const std::string& request_id,
+                  std::optional<std::string> key) {
+    FeedbackRecord f;
+    f.feedback_id = id;
+    f.request_id = request_id;
+    f.ts_ms = 5;
+    f.rating = 4;
+    f.idempotency_key = std::move(key);
+    f.explicit_score = 0.375;
+    ASSERT_TRUE(log->AppendFeedback(f, [&](FeedbackOutcome o) {
+      // Durable by now: a separate connection sees the row (or the first one).
+      sqlite3* db = nullptr;
+      sqlite3_open_v2(dir.File("p.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+      sqlite3_stmt* st = nullptr;
+      sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM feedback WHERE feedback_id = ?", -1, &st,
+                         nullptr);
+      sqlite3_bind_text(st, 1, o.stored.feedback_id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_step(st);
+      bool visible = sqlite3_column_int(st, 0) == 1;
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+      std::lock_guard lock(mu);
+      if (o.status.ok()) {
+        EXPECT_TRUE(visible) << o.stored.feedback_id;
+      }
+      outcomes.push_back(std::move(o));
+      cv.notify_all();
+    }));
+  };
+  send("f1", "req-1", "key-1");
+  send("f2", "req-1", "key-1");
+  send("f3", "no-such-request", std::nullopt);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return outcomes.size() == 3; }));
+  EXPECT_TRUE(outcomes[0].status.ok());
+  EXPECT_FALSE(outcomes[0].duplicate);
+  EXPECT_TRUE(outcomes[1].status.ok());
+  EXPECT_TRUE(outcomes[1].duplicate);
+  EXPECT_EQ(outcomes[1].stored.feedback_id, "f1");  // the first result
+  EXPECT_EQ(outcomes[2].status.code(), StatusCode::kNotFound);
+  lock.unlock();
+  auto stored = log->GetFeedback("f1");
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  EXPECT_EQ(*stored->rating, 4);
+  EXPECT_DOUBLE_EQ(*stored->explicit_score, 0.375);
+  EXPECT_FALSE(stored->implicit_score.has_value());
+  EXPECT_EQ(log->GetFeedback("f2").status().code(), StatusCode::kNotFound);
 }
 
 TEST(MigrationsTest, IdempotentAndVersioned) {
