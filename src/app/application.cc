@@ -53,6 +53,12 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->feedback_api_ =
       std::make_unique<FeedbackApi>(config.feedback, *app->log_, *app->models_, clock);
   app->feedback_api_->Register(app->router_);
+  if (!config.support.rules_file.empty()) {
+    ASSIGN_OR_RETURN(SupportRules rules, LoadSupportRules(config.support.rules_file));
+    app->support_api_ = std::make_unique<SupportApi>(std::move(rules), *app->log_, *app->models_,
+                                                     config.prediction_log.store_inputs, clock);
+    app->support_api_->Register(app->router_);
+  }
   ASSIGN_OR_RETURN(app->tracking_, TrackingStore::OpenInDataDir(config.data_dir, clock));
   ASSIGN_OR_RETURN(app->registry_, ModelRegistry::OpenInDataDir(
                                        config.data_dir, config.ModelRepositoryPath(), clock));

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "feedback/feedback_api.h"
+#include "feedback/support_api.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "monitor/metrics.h"
@@ -61,6 +62,7 @@ class Application {
   std::unique_ptr<OipApi> oip_api_;
   std::unique_ptr<RepositoryApi> repository_api_;
   std::unique_ptr<FeedbackApi> feedback_api_;
+  std::unique_ptr<SupportApi> support_api_;  // only with support.rules_file
   std::unique_ptr<TrackingStore> tracking_;
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RegistryApi> registry_api_;

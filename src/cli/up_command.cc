@@ -83,6 +83,11 @@ int RunUp(const UpFlags& f) {
       return 1;
     }
   }
+  if (config.support.rules_file.empty()) {  // the demo's support app, unless configured
+    std::string rules =
+        (f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir) + "/support.toml";
+    if (std::filesystem::exists(rules)) config.support.rules_file = rules;
+  }
   auto app = Application::Create(config, SystemClock::Get());
   if (!app.ok()) {
     LogError("start-up failed").Kv("error", app.status().message());

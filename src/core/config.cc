@@ -87,7 +87,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   }
   Config c;
   RETURN_IF_ERROR(CheckKeys(
-      root, "", {"data_dir", "server", "serving", "prediction_log", "feedback", "logging"}));
+      root, "",
+      {"data_dir", "server", "serving", "prediction_log", "feedback", "support", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -140,6 +141,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
       if (!(*field >= 0))
         return InvalidArgument(std::string("'feedback.") + key + "' must be >= 0");
     }
+  }
+  if (const auto* s = Section(root, "support")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "support", {"rules_file"}));
+    RETURN_IF_ERROR(Read(*s, "support", "rules_file", c.support.rules_file));
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

@@ -53,12 +53,18 @@ struct FeedbackConfig {
   double w_rating = 0.5, w_comment = 0.3, w_nps = 0.2;
 };
 
+// [support]: the support app's rules file (examples/support/support.toml in `up`).
+struct SupportConfig {
+  std::string rules_file;  // empty: no support app routes
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
   ServingConfig serving;
   PredictionLogConfig prediction_log;
   FeedbackConfig feedback;
+  SupportConfig support;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

@@ -5,6 +5,7 @@
 
 #include "core/json_writer.h"
 #include "feedback/feedback_request.h"
+#include "feedback/sentiment.h"
 
 namespace closedloop {
 
@@ -58,22 +59,7 @@ FeedbackApi::FeedbackApi(const FeedbackConfig& config, PredictionLog& log,
 void FeedbackApi::Score(FeedbackRecord& f) const {
   f.feedback_id = ids_.Next();
   f.ts_ms = clock_.NowUnixMillis();
-  if (f.comment && !f.comment->empty() && !config_.sentiment_model.empty()) {
-    // S = p(positive) - p(negative) from the sentiment model, when it is served.
-    auto model = models_.Resolve(config_.sentiment_model, "");
-    if (model.ok()) {
-      auto scores = (*model)->backend->PredictText(*f.comment, 0);
-      if (scores.ok()) {
-        double s = 0;
-        const auto& labels = (*model)->backend->labels();
-        for (const auto& l : *scores) {
-          if (labels[static_cast<size_t>(l.index)] == "positive") s += l.p;
-          if (labels[static_cast<size_t>(l.index)] == "negative") s -= l.p;
-        }
-        f.comment_sentiment = s;
-      }
-    }
-  }
+  if (f.comment) f.comment_sentiment = TextSentiment(models_, config_.sentiment_model, *f.comment);
   f.implicit_score = ImplicitScore(f, weights_);
   f.explicit_score = ExplicitScore(f, weights_);
 }

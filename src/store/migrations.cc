@@ -43,6 +43,23 @@ const std::vector<Migration>& PredictionLogMigrations() {
         CREATE INDEX feedback_by_request ON feedback(request_id);
         CREATE INDEX feedback_by_time ON feedback(ts_ms);
       )sql"},
+      {3, R"sql(
+        CREATE TABLE escalations (
+          request_id   TEXT PRIMARY KEY,
+          ts_ms        INTEGER NOT NULL,
+          customer_id  TEXT,
+          text         TEXT NOT NULL,
+          intent       TEXT NOT NULL,
+          confidence   REAL NOT NULL,
+          sentiment    REAL,
+          reasons      TEXT NOT NULL,
+          status       TEXT NOT NULL DEFAULT 'open',
+          human_label  TEXT,
+          human_reply  TEXT,
+          resolved_ms  INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX escalations_by_status ON escalations(status, ts_ms);
+      )sql"},
   };
   return kMigrations;
 }

@@ -62,7 +62,7 @@ PredictionLog::PredictionLog(const PredictionLogConfig& config, std::string path
 PredictionLog::~PredictionLog() { Stop(); }
 
 bool PredictionLog::Append(PredictionRecord& record) {
-  Entry entry{std::move(record), std::nullopt, nullptr};
+  Entry entry{std::move(record), std::nullopt, nullptr, nullptr, nullptr};
   if (queue_.TryPush(entry)) return true;
   uint64_t n = dropped_.fetch_add(1) + 1;
   dropped_total_->Inc();
@@ -75,8 +75,19 @@ bool PredictionLog::Append(PredictionRecord& record) {
   return false;
 }
 
+bool PredictionLog::AppendJob(Job work, std::function<void(Status)> done) {
+  Entry entry{PredictionRecord{}, std::nullopt, nullptr, std::move(work), std::move(done)};
+  if (queue_.TryPush(entry)) return true;
+  dropped_total_->Inc();
+  return false;
+}
+
+Status PredictionLog::Read(const std::function<Status(SqliteDb&)>& read) {
+  return WithReader([&](SqliteDb& db) { return read(db); });
+}
+
 bool PredictionLog::AppendFeedback(FeedbackRecord record, FeedbackCallback done) {
-  Entry entry{PredictionRecord{}, std::move(record), std::move(done)};
+  Entry entry{PredictionRecord{}, std::move(record), std::move(done), nullptr, nullptr};
   if (queue_.TryPush(entry)) return true;
   dropped_total_->Inc();
   return false;
@@ -85,17 +96,19 @@ bool PredictionLog::AppendFeedback(FeedbackRecord record, FeedbackCallback done)
 void PredictionLog::WriterLoop() {
   std::vector<Entry> batch;
   std::vector<FeedbackOutcome> outcomes;
+  std::vector<Status> job_results;
   batch.reserve(config_.max_batch);
   Entry rec;
   size_t popped = 0;  // the only consumer: tickets [0, popped) have left the queue, in order
   for (;;) {
     batch.clear();
     outcomes.clear();
+    job_results.clear();
     while (batch.size() < config_.max_batch && queue_.TryPop(rec)) batch.push_back(std::move(rec));
     popped += batch.size();
     queue_depth_->Set(static_cast<double>(queue_.ApproxSize()));
     if (!batch.empty()) {
-      Status s = WriteBatch(batch, outcomes);
+      Status s = WriteBatch(batch, outcomes, job_results);
       if (!s.ok()) {
         write_errors_total_->Inc(static_cast<double>(batch.size()));
         LogError("prediction log commit failed; batch lost")
@@ -103,8 +116,14 @@ void PredictionLog::WriterLoop() {
             .Kv("error", s.message());
       }
       // Only now (committed, or failed as a whole) do the feedback senders hear back.
-      size_t k = 0;
+      size_t k = 0, j = 0;
       for (auto& e : batch) {
+        if (e.job) {
+          Status r = s.ok() ? job_results[j] : Unavailable("not stored: " + s.message());
+          ++j;
+          if (e.job_done) e.job_done(std::move(r));
+          continue;
+        }
         if (!e.feedback) continue;
         FeedbackOutcome out = s.ok() ? std::move(outcomes[k]) : FeedbackOutcome{};
         if (!s.ok()) out.status = Unavailable("feedback not stored: " + s.message());
@@ -219,13 +238,25 @@ StatusOr<FeedbackOutcome> PredictionLog::WriteFeedback(FeedbackRecord& f) {
   return out;
 }
 
-Status PredictionLog::WriteBatch(std::vector<Entry>& batch,
-                                 std::vector<FeedbackOutcome>& outcomes) {
+Status PredictionLog::WriteBatch(std::vector<Entry>& batch, std::vector<FeedbackOutcome>& outcomes,
+                                 std::vector<Status>& job_results) {
   auto start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(writer_db_->Exec("BEGIN IMMEDIATE"));
   ASSIGN_OR_RETURN(auto stmt, writer_db_->Prepare(kInsertSql));
   size_t predictions = 0;
   for (auto& e : batch) {
+    if (e.job) {
+      Status sp = writer_db_->Exec("SAVEPOINT job");
+      Status r = sp.ok() ? e.job(*writer_db_) : sp;
+      if (sp.ok() && !r.ok()) sp = writer_db_->Exec("ROLLBACK TO job");
+      if (sp.ok()) sp = writer_db_->Exec("RELEASE job");
+      if (!sp.ok()) {
+        (void)writer_db_->Exec("ROLLBACK");
+        return sp;
+      }
+      job_results.push_back(std::move(r));
+      continue;
+    }
     if (e.feedback) {
       auto out = WriteFeedback(*e.feedback);
       if (!out.ok()) {

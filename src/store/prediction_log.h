@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +66,14 @@ class PredictionLog {
   bool AppendFeedback(FeedbackRecord record, FeedbackCallback done);
   // A stored feedback record by id (committed ones only).
   StatusOr<FeedbackRecord> GetFeedback(const std::string& feedback_id);
+  // Other writes that share the group commit (e.g. the support app's escalations):
+  // `work` runs on the writer thread inside the batch's transaction, under its own
+  // savepoint (a non-OK result undoes just its writes); `done` gets that result once
+  // the batch committed (or the commit's error). Never blocks; false: queue full.
+  using Job = std::function<Status(SqliteDb&)>;
+  bool AppendJob(Job work, std::function<void(Status)> done);
+  // Runs `read` on a pooled read-only connection (committed data only).
+  Status Read(const std::function<Status(SqliteDb&)>& read);
   // Waits until everything appended before the call is committed. False on timeout.
   bool Flush(std::chrono::milliseconds timeout);
   // A committed record; records still queued are flushed first, so a prediction
@@ -85,11 +94,14 @@ class PredictionLog {
     PredictionRecord prediction;
     std::optional<FeedbackRecord> feedback;
     FeedbackCallback done;
+    Job job;
+    std::function<void(Status)> job_done;
   };
   void WriterLoop();
   // Writes the batch in one transaction; feedback outcomes are collected in
   // `outcomes` (index-aligned with the batch's feedback entries) for after the commit.
-  Status WriteBatch(std::vector<Entry>& batch, std::vector<FeedbackOutcome>& outcomes);
+  Status WriteBatch(std::vector<Entry>& batch, std::vector<FeedbackOutcome>& outcomes,
+                    std::vector<Status>& job_results);
   StatusOr<FeedbackOutcome> WriteFeedback(FeedbackRecord& f);  // inside the transaction
   template <typename Fn>
   auto WithReader(Fn fn) -> decltype(fn(std::declval<SqliteDb&>()));

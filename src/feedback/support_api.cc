@@ -1,0 +1,308 @@
+#include "feedback/support_api.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "core/json_writer.h"
+#include "core/sha256.h"
+#include "feedback/sentiment.h"
+#include "http/query.h"
+
+namespace closedloop {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr size_t kMaxInquiryBytes = 10000;
+
+simdjson::dom::parser& Parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+// Reads a JSON object body whose fields are all strings; `allowed` lists them.
+StatusOr<std::map<std::string, std::string>> StringFields(std::string_view body,
+                                                          const std::vector<std::string>& allowed) {
+  simdjson::dom::element doc;
+  if (auto e = Parser().parse(body.data(), body.size()).get(doc)) {
+    return InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(e));
+  }
+  simdjson::dom::object obj;
+  if (doc.get(obj)) return InvalidArgument("request body must be a JSON object");
+  std::map<std::string, std::string> out;
+  for (auto f : obj) {
+    std::string key(f.key);
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return InvalidArgument("unknown field '" + key + "' (expected: " + list + ")");
+    }
+    std::string_view s;
+    if (f.value.get(s)) return InvalidArgument("field '" + key + "' must be a string");
+    out[key] = std::string(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+SupportApi::SupportApi(SupportRules rules, PredictionLog& log, const ModelRepository& models,
+                       bool store_inputs, const Clock& clock)
+    : rules_(std::move(rules)),
+      log_(log),
+      models_(models),
+      store_inputs_(store_inputs),
+      clock_(clock),
+      ids_(clock) {}
+
+void SupportApi::Register(Router& router) {
+  router.Add(http::verb::post, "/v1/support/inquiries", [this](RequestContext& c) { Inquiry(c); });
+  router.Add(http::verb::get, "/v1/support/escalations",
+             [this](RequestContext& c) { ListEscalations(c); });
+  router.Add(http::verb::post, "/v1/support/escalations/{request_id}/resolve",
+             [this](RequestContext& c) { Resolve(c); });
+}
+
+void SupportApi::Inquiry(RequestContext& ctx) {
+  auto start = clock_.MonotonicNow();
+  auto fields = StringFields(ctx.request.body(), {"text", "customer_id"});
+  if (!fields.ok()) return ctx.Error(fields.status());
+  std::string text = (*fields)["text"];
+  std::optional<std::string> customer;
+  if (fields->count("customer_id")) customer = (*fields)["customer_id"];
+  if (text.empty()) return ctx.Error(InvalidArgument("missing field 'text'"));
+  if (text.size() > kMaxInquiryBytes) {
+    return ctx.Error(InvalidArgument("field 'text' is longer than 10000 bytes"));
+  }
+  if (customer && customer->size() > 200) {
+    return ctx.Error(InvalidArgument("field 'customer_id' is longer than 200 bytes"));
+  }
+  auto mv = models_.Resolve(rules_.intent_model, "");
+  if (!mv.ok()) {
+    return ctx.Error(Unavailable("the intent model '" + rules_.intent_model +
+                                 "' is not served: " + mv.status().message()));
+  }
+  const ModelVersion& model = **mv;
+  auto scores = model.backend->PredictText(text, 3);
+  if (!scores.ok()) return ctx.Error(scores.status());
+  if (scores->empty()) return ctx.Error(InvalidArgument("field 'text' has no words to classify"));
+  const auto& labels = model.backend->labels();
+  std::string intent = labels[static_cast<size_t>((*scores)[0].index)];
+  double confidence = (*scores)[0].p;
+  std::optional<double> sentiment = TextSentiment(models_, rules_.sentiment_model, text);
+  SupportDecision d = Decide(rules_, intent, confidence, sentiment);
+
+  JsonWriter top(256);
+  top.BeginArray();
+  for (const auto& s : *scores) {
+    top.BeginObject().Key("label").String(labels[static_cast<size_t>(s.index)]);
+    top.Key("p").Double(s.p).EndObject();
+  }
+  top.EndArray();
+  PredictionRecord rec;
+  rec.request_id = std::string(ctx.request_id);
+  rec.ts_ms = clock_.NowUnixMillis();
+  rec.model = model.name;
+  rec.version = model.version_label;
+  rec.input_sha256 = Sha256Hex(text);
+  if (store_inputs_) rec.input_text = text;
+  rec.label = intent;
+  rec.confidence = confidence;
+  rec.top_k_json = top.str();
+  rec.latency_ms = std::chrono::duration<double, std::milli>(clock_.MonotonicNow() - start).count();
+
+  JsonWriter w(512);
+  w.BeginObject().Key("request_id").String(ctx.request_id);
+  w.Key("model").String(model.name).Key("version").String(model.version_label);
+  w.Key("intent").String(intent).Key("confidence").Double(confidence);
+  w.Key("top_intents").Raw(top.str());
+  w.Key("sentiment");
+  if (sentiment) {
+    w.Double(*sentiment);
+  } else {
+    w.Null();
+  }
+  w.Key("decision").String(d.escalate ? "escalate" : "auto_reply");
+  w.Key("reasons").BeginArray();
+  std::string reasons;
+  for (const auto& r : d.reasons) {
+    w.String(r);
+    reasons += (reasons.empty() ? "" : ",") + r;
+  }
+  w.EndArray();
+  if (!d.escalate) w.Key("reply").String(d.reply);
+  w.EndObject();
+  std::string body = std::move(w).Take();
+  ctx.model_label = model.name;
+  ctx.version_label = model.version_label;
+  const std::string id = rec.request_id;
+  const int64_t ts = rec.ts_ms;
+  log_.Append(rec);  // moves the record
+  if (!d.escalate) return ctx.Json(200, std::move(body));
+
+  // An escalation joins the human queue before the customer hears so.
+  auto deferred = ctx.Defer();
+  if (!deferred) return ctx.Error(Unavailable("cannot wait for the escalation to be stored"));
+  auto job = [id, ts, customer, text, intent, confidence, sentiment,
+              reasons](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT INTO escalations (request_id, ts_ms, "
+                                          "customer_id, text, intent, confidence, sentiment, "
+                                          "reasons) VALUES (?,?,?,?,?,?,?,?)"));
+    ins.BindText(1, id);
+    ins.BindInt(2, ts);
+    customer ? ins.BindText(3, *customer) : ins.BindNull(3);
+    ins.BindText(4, text);
+    ins.BindText(5, intent);
+    ins.BindDouble(6, confidence);
+    sentiment ? ins.BindDouble(7, *sentiment) : ins.BindNull(7);
+    ins.BindText(8, reasons);
+    return ins.Step().status();
+  };
+  auto done = [deferred, body = std::move(body)](Status s) {
+    deferred->Finish([s = std::move(s), body](RequestContext& c) {
+      if (!s.ok()) return c.Error(s);
+      c.Json(200, body);
+    });
+  };
+  if (!log_.AppendJob(std::move(job), std::move(done))) {
+    deferred->Finish([](RequestContext& c) {
+      c.headers.emplace_back("Retry-After", "1");
+      c.Error(Unavailable("the escalation queue is full; retry shortly"));
+    });
+  }
+}
+
+void SupportApi::ListEscalations(RequestContext& ctx) {
+  std::string target(ctx.request.target());
+  std::string status = QueryParam(target, "status").value_or("open");
+  if (status != "open" && status != "resolved" && status != "all") {
+    return ctx.Error(InvalidArgument("parameter 'status' must be open, resolved or all"));
+  }
+  int64_t limit = 100;
+  if (auto l = QueryParam(target, "limit")) {
+    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 10000) {
+      return ctx.Error(InvalidArgument("parameter 'limit' must be from 1 to 10000"));
+    }
+  }
+  JsonWriter w;
+  Status s = log_.Read([&](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, customer_id, text, intent, "
+                                        "confidence, sentiment, reasons, status, human_label, "
+                                        "human_reply, resolved_ms FROM escalations WHERE (? = "
+                                        "'all' OR status = ?) ORDER BY ts_ms, request_id LIMIT ?"));
+    q.BindText(1, status);
+    q.BindText(2, status);
+    q.BindInt(3, limit);
+    w.BeginObject().Key("escalations").BeginArray();
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      auto opt = [&](int i) {
+        auto v = q.ColumnTextOrNull(i);
+        v ? w.String(*v) : w.Null();
+      };
+      w.BeginObject().Key("request_id").String(q.ColumnText(0)).Key("ts_ms").Int(q.ColumnInt(1));
+      w.Key("customer_id");
+      opt(2);
+      w.Key("text").String(q.ColumnText(3)).Key("intent").String(q.ColumnText(4));
+      w.Key("confidence").Double(q.ColumnDouble(5)).Key("sentiment");
+      if (q.ColumnTextOrNull(6)) {
+        w.Double(q.ColumnDouble(6));
+      } else {
+        w.Null();
+      }
+      w.Key("reasons").BeginArray();
+      std::string reasons = q.ColumnText(7);
+      for (size_t at = 0; at < reasons.size();) {
+        size_t comma = reasons.find(',', at);
+        if (comma == std::string::npos) comma = reasons.size();
+        w.String(reasons.substr(at, comma - at));
+        at = comma + 1;
+      }
+      w.EndArray().Key("status").String(q.ColumnText(8)).Key("human_label");
+      opt(9);
+      w.Key("human_reply");
+      opt(10);
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+    return OkStatus();
+  });
+  if (!s.ok()) return ctx.Error(s);
+  ctx.Json(200, std::move(w).Take());
+}
+
+void SupportApi::Resolve(RequestContext& ctx) {
+  auto fields = StringFields(ctx.request.body(), {"label", "reply"});
+  if (!fields.ok()) return ctx.Error(fields.status());
+  std::string label = (*fields)["label"], reply = (*fields)["reply"];
+  if (label.empty()) return ctx.Error(InvalidArgument("missing field 'label' (the right intent)"));
+  if (reply.empty()) return ctx.Error(InvalidArgument("missing field 'reply' (the answer sent)"));
+  if (auto mv = models_.Resolve(rules_.intent_model, ""); mv.ok()) {
+    const auto& labels = (*mv)->backend->labels();
+    if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+      return ctx.Error(InvalidArgument("field 'label': '" + label + "' is not an intent of " +
+                                       rules_.intent_model));
+    }
+  }
+  auto deferred = ctx.Defer();
+  if (!deferred) return ctx.Error(Unavailable("cannot wait for the resolution to be stored"));
+  std::string id(ctx.Param("request_id"));
+  std::string feedback_id = ids_.Next();
+  int64_t now = clock_.NowUnixMillis();
+  auto intent = std::make_shared<std::string>();
+  auto job = [id, label, reply, feedback_id, now, intent](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(auto q,
+                     db.Prepare("SELECT status, intent FROM escalations WHERE request_id = ?"));
+    q.BindText(1, id);
+    ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return NotFound("no escalation with request_id '" + id + "'");
+    if (q.ColumnText(0) != "open") {
+      return FailedPrecondition("escalation '" + id + "' is already resolved");
+    }
+    *intent = q.ColumnText(1);
+    ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE escalations SET status = 'resolved', human_label "
+                                         "= ?, human_reply = ?, resolved_ms = ? WHERE request_id "
+                                         "= ?"));
+    up.BindText(1, label);
+    up.BindText(2, reply);
+    up.BindInt(3, now);
+    up.BindText(4, id);
+    RETURN_IF_ERROR(up.Step().status());
+    // The person's label, as feedback on the very prediction: a labelled example.
+    ASSIGN_OR_RETURN(auto fb, db.Prepare("INSERT INTO feedback (feedback_id, request_id, ts_ms, "
+                                         "label) VALUES (?, ?, ?, ?)"));
+    fb.BindText(1, feedback_id);
+    fb.BindText(2, id);
+    fb.BindInt(3, now);
+    fb.BindText(4, label);
+    return fb.Step().status();
+  };
+  auto done = [deferred, id, label, reply, feedback_id, intent](Status s) {
+    deferred->Finish([=](RequestContext& c) {
+      if (!s.ok()) {
+        if (s.code() == StatusCode::kFailedPrecondition) {
+          return c.Json(409, ErrorBody(s.message()));
+        }
+        return c.Error(s);
+      }
+      JsonWriter w;
+      w.BeginObject().Key("request_id").String(id).Key("status").String("resolved");
+      w.Key("label").String(label).Key("reply").String(reply);
+      w.Key("feedback_id").String(feedback_id);
+      w.Key("model_agreed").Bool(*intent == label).EndObject();
+      c.Json(200, std::move(w).Take());
+    });
+  };
+  if (!log_.AppendJob(std::move(job), std::move(done))) {
+    deferred->Finish([](RequestContext& c) {
+      c.headers.emplace_back("Retry-After", "1");
+      c.Error(Unavailable("the queue is full; retry shortly"));
+    });
+  }
+}
+
+}  // namespace closedloop
