@@ -12,5 +12,6 @@ void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddOnnxCommand(CLI::App& app, int& exit_code);
 void AddEvalCommand(CLI::App& app, int& exit_code);
 void AddModelsCommand(CLI::App& app, int& exit_code);
+void AddFeedbackCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   closedloop::AddOnnxCommand(app, exit_code);
   closedloop::AddEvalCommand(app, exit_code);
   closedloop::AddModelsCommand(app, exit_code);
+  closedloop::AddFeedbackCommand(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "closedloop " << CLOSEDLOOP_VERSION << "\n";
   });

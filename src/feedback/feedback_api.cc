@@ -3,9 +3,13 @@
 #include <atomic>
 #include <mutex>
 
+#include <charconv>
 #include "core/json_writer.h"
+
 #include "feedback/feedback_request.h"
+#include "feedback/feedback_summary.h"
 #include "feedback/sentiment.h"
+#include "http/query.h"
 
 namespace closedloop {
 
@@ -67,11 +71,31 @@ void FeedbackApi::Score(FeedbackRecord& f) const {
 void FeedbackApi::Register(Router& router) {
   router.Add(http::verb::post, "/v1/feedback", [this](RequestContext& c) { Post(c); });
   router.Add(http::verb::post, "/v1/feedback:batch", [this](RequestContext& c) { PostBatch(c); });
+  router.Add(http::verb::get, "/v1/feedback/summary", [this](RequestContext& c) { Summary(c); });
   router.Add(http::verb::get, "/v1/feedback/{feedback_id}", [this](RequestContext& c) {
     auto f = log_.GetFeedback(std::string(c.Param("feedback_id")));
     if (!f.ok()) return c.Error(f.status());
     c.Json(200, FeedbackJson(*f, false));
   });
+}
+
+void FeedbackApi::Summary(RequestContext& ctx) {
+  std::string target(ctx.request.target());
+  std::string model = QueryParam(target, "model").value_or("");
+  int64_t since = 0;
+  if (auto v = QueryParam(target, "since")) {
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), since);
+    if (ec != std::errc() || p != v->data() + v->size() || since < 0) {
+      return ctx.Error(InvalidArgument("parameter 'since' must be a time in ms since the epoch"));
+    }
+  }
+  StatusOr<FeedbackSummary> summary = Internal("not read");
+  Status s = log_.Read([&](SqliteDb& db) -> Status {
+    summary = SummarizeFeedback(db, model, since);
+    return summary.status();
+  });
+  if (!s.ok()) return ctx.Error(s);
+  ctx.Json(200, FeedbackSummaryJson(*summary));
 }
 
 void FeedbackApi::Post(RequestContext& ctx) {

@@ -5,7 +5,8 @@
 // feedback is durable: 201 {feedback_id, ...scores, duplicate: false}; a repeated
 // idempotency key gets 200 with the first stored result (duplicate: true); an
 // unknown request_id 404; a full log queue 503 with Retry-After.
-// GET /v1/feedback/{feedback_id} reads one back.
+// GET /v1/feedback/{feedback_id} reads one back; GET /v1/feedback/summary?model=&since=
+// summarizes (see feedback_summary.h).
 // Thread safety: handlers run on any io thread; state is the thread-safe log and
 // model repository.
 #pragma once
@@ -32,6 +33,7 @@ class FeedbackApi {
  private:
   void Post(RequestContext& ctx);
   void PostBatch(RequestContext& ctx);
+  void Summary(RequestContext& ctx);
 
   const FeedbackConfig config_;
   const ScoreWeights weights_;

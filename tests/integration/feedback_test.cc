@@ -142,5 +142,46 @@ TEST_F(FeedbackTest, BatchAnswersPerItem) {
   EXPECT_NE(bad.body.find("feedback[0]: missing field 'request_id'"), std::string::npos);
 }
 
+TEST_F(FeedbackTest, SummaryOverAModelsFeedbackAndTheCliReport) {
+  Start();
+  std::string a = PredictId(), b = PredictId(), c = PredictId();
+  std::string label_a(ParseJson(Fetch(port_, "GET", "/v1/predictions/" + a).body)->Str("label"));
+  for (const std::string& body :
+       {R"({"request_id":")" + a + R"(","rating":5,"nps":10,"click":true})",
+        R"({"request_id":")" + b + R"(","rating":2,"nps":3,"click":false})",
+        R"({"request_id":")" + c + R"(","rating":4,"nps":8})",
+        R"({"request_id":")" + a + R"(","label":")" + label_a + R"("})",
+        R"({"request_id":")" + b + R"(","label":"not_what_it_said"})"}) {
+    ASSERT_EQ(Feedback(body).status, 201) << body;
+  }
+  auto r = Fetch(port_, "GET", "/v1/feedback/summary?model=support-intent");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = ParseJson(r.body);
+  EXPECT_EQ(j->Num("predictions"), 3);
+  EXPECT_EQ(j->Num("feedback"), 5);
+  EXPECT_NEAR(j->Num("mean_rating"), 11.0 / 3, 1e-9);
+  EXPECT_NE(r.body.find(R"("ratings":{"1":0,"2":1,"3":0,"4":1,"5":1})"), std::string::npos);
+  EXPECT_NEAR(j->Num("nps"), 0.0, 1e-9);  // one promoter, one passive, one detractor
+  EXPECT_NEAR(j->Num("click_through_rate"), 0.5, 1e-9);
+  EXPECT_EQ(j->Num("human_labels"), 2);
+  EXPECT_NEAR(j->Num("label_agreement"), 0.5, 1e-9);
+  EXPECT_EQ(j->Num("escalations"), 0);
+  EXPECT_NEAR(j->Num("escalation_rate"), 0.0, 1e-9);
+  auto none = Fetch(port_, "GET", "/v1/feedback/summary?model=other");
+  EXPECT_NE(none.body.find(R"("feedback":0,"mean_implicit_score":null)"), std::string::npos)
+      << none.body;
+  EXPECT_EQ(Fetch(port_, "GET", "/v1/feedback/summary?since=-5").status, 400);
+  auto report =
+      RunClosedloop("feedback report --json --model support-intent --data-dir " + dir_.path());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_EQ(ParseJson(report.output)->Num("feedback"), 5);
+  auto text = RunClosedloop("feedback report --data-dir " + dir_.path());
+  EXPECT_NE(text.output.find("label agreement  0.500 of 2 human labels"), std::string::npos)
+      << text.output;
+  auto missing = RunClosedloop("feedback report --data-dir " + dir_.File("nowhere"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("no prediction log"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace closedloop::testing

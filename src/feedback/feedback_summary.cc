@@ -1,0 +1,157 @@
+#include "feedback/feedback_summary.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "core/json_writer.h"
+#include "feedback/scores.h"
+
+namespace closedloop {
+
+namespace {
+
+// Feedback rows joined to their predictions, filtered by model and time.
+constexpr std::string_view kJoin =
+    " FROM feedback f JOIN predictions p ON p.request_id = f.request_id "
+    "WHERE (?1 = '' OR p.model = ?1) AND f.ts_ms >= ?2 ";
+
+StatusOr<SqliteStatement> Query(SqliteDb& db, const std::string& sql, const std::string& model,
+                                int64_t since) {
+  ASSIGN_OR_RETURN(auto q, db.Prepare(sql));
+  q.BindText(1, model);
+  q.BindInt(2, since);
+  return q;
+}
+
+std::optional<double> OptionalColumn(const SqliteStatement& q, int i) {
+  if (!q.ColumnTextOrNull(i)) return std::nullopt;
+  return q.ColumnDouble(i);
+}
+
+void Optional(JsonWriter& w, const char* key, const std::optional<double>& v) {
+  w.Key(key);
+  if (v) {
+    w.Double(*v);
+  } else {
+    w.Null();
+  }
+}
+
+}  // namespace
+
+StatusOr<FeedbackSummary> SummarizeFeedback(SqliteDb& db, const std::string& model,
+                                            int64_t since_ms) {
+  FeedbackSummary s;
+  s.model = model;
+  s.since_ms = since_ms;
+  {
+    ASSIGN_OR_RETURN(auto q, Query(db,
+                                   "SELECT COUNT(*) FROM predictions p WHERE (?1 = '' OR "
+                                   "p.model = ?1) AND p.ts_ms >= ?2",
+                                   model, since_ms));
+    RETURN_IF_ERROR(q.Step().status());
+    s.predictions = q.ColumnInt(0);
+  }
+  {
+    ASSIGN_OR_RETURN(auto q, Query(db,
+                                   "SELECT COUNT(*), AVG(f.implicit_score), AVG(f.explicit_score), "
+                                   "AVG(f.rating), COUNT(f.click), AVG(f.click), "
+                                   "COUNT(f.label), AVG(f.label = p.label)" +
+                                       std::string(kJoin),
+                                   model, since_ms));
+    RETURN_IF_ERROR(q.Step().status());
+    s.feedback = q.ColumnInt(0);
+    s.mean_implicit = OptionalColumn(q, 1);
+    s.mean_explicit = OptionalColumn(q, 2);
+    s.mean_rating = OptionalColumn(q, 3);
+    s.click_signals = q.ColumnInt(4);
+    s.click_through_rate = OptionalColumn(q, 5);
+    s.human_labels = q.ColumnInt(6);
+    s.label_agreement = OptionalColumn(q, 7);
+  }
+  {
+    ASSIGN_OR_RETURN(auto q, Query(db,
+                                   "SELECT f.rating, COUNT(*)" + std::string(kJoin) +
+                                       "AND f.rating IS NOT NULL GROUP BY f.rating",
+                                   model, since_ms));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      int64_t r = q.ColumnInt(0);
+      if (r >= 1 && r <= 5) s.ratings[static_cast<size_t>(r - 1)] = q.ColumnInt(1);
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        auto q,
+        Query(db, "SELECT f.nps" + std::string(kJoin) + "AND f.nps IS NOT NULL", model, since_ms));
+    std::vector<int> answers;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      answers.push_back(static_cast<int>(q.ColumnInt(0)));
+    }
+    s.nps_answers = static_cast<int64_t>(answers.size());
+    s.nps = NetPromoterScore(answers);
+  }
+  {
+    ASSIGN_OR_RETURN(auto q, Query(db,
+                                   "SELECT COUNT(*) FROM escalations e JOIN predictions p ON "
+                                   "p.request_id = e.request_id WHERE (?1 = '' OR p.model = ?1) "
+                                   "AND e.ts_ms >= ?2",
+                                   model, since_ms));
+    RETURN_IF_ERROR(q.Step().status());
+    s.escalations = q.ColumnInt(0);
+    if (s.predictions > 0) {
+      s.escalation_rate = static_cast<double>(s.escalations) / static_cast<double>(s.predictions);
+    }
+  }
+  return s;
+}
+
+std::string FeedbackSummaryJson(const FeedbackSummary& s) {
+  JsonWriter w;
+  w.BeginObject().Key("model").String(s.model).Key("since_ms").Int(s.since_ms);
+  w.Key("predictions").Int(s.predictions).Key("feedback").Int(s.feedback);
+  Optional(w, "mean_implicit_score", s.mean_implicit);
+  Optional(w, "mean_explicit_score", s.mean_explicit);
+  w.Key("ratings").BeginObject();
+  for (size_t i = 0; i < 5; ++i) w.Key(std::to_string(i + 1)).Int(s.ratings[i]);
+  w.EndObject();
+  Optional(w, "mean_rating", s.mean_rating);
+  w.Key("nps_answers").Int(s.nps_answers);
+  Optional(w, "nps", s.nps);
+  w.Key("click_signals").Int(s.click_signals);
+  Optional(w, "click_through_rate", s.click_through_rate);
+  w.Key("escalations").Int(s.escalations);
+  Optional(w, "escalation_rate", s.escalation_rate);
+  w.Key("human_labels").Int(s.human_labels);
+  Optional(w, "label_agreement", s.label_agreement);
+  w.EndObject();
+  return std::move(w).Take();
+}
+
+std::string FeedbackSummaryText(const FeedbackSummary& s) {
+  auto fmt = [](const std::optional<double>& v, const char* f) {
+    if (!v) return std::string("n/a");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, *v);
+    return std::string(buf);
+  };
+  std::string out = "model            " + (s.model.empty() ? std::string("(all)") : s.model) +
+                    "\npredictions      " + std::to_string(s.predictions) + "\nfeedback         " +
+                    std::to_string(s.feedback) + "\nmean implicit    " +
+                    fmt(s.mean_implicit, "%.3f") + "\nmean explicit    " +
+                    fmt(s.mean_explicit, "%.3f") + "\nratings 1..5     ";
+  for (size_t i = 0; i < 5; ++i) out += std::to_string(s.ratings[i]) + (i < 4 ? " " : "");
+  out += "  (mean " + fmt(s.mean_rating, "%.2f") + ")" + "\nNPS              " +
+         fmt(s.nps, "%+.1f") + " over " + std::to_string(s.nps_answers) + " answers" +
+         "\nclick-through    " + fmt(s.click_through_rate, "%.3f") + " of " +
+         std::to_string(s.click_signals) + "\nescalation rate  " + fmt(s.escalation_rate, "%.3f") +
+         " (" + std::to_string(s.escalations) + ")" + "\nlabel agreement  " +
+         fmt(s.label_agreement, "%.3f") + " of " + std::to_string(s.human_labels) +
+         " human labels\n";
+  return out;
+}
+
+}  // namespace closedloop
