@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "core/logging.h"
 #include "feedback/feedback_summary.h"
 #include "store/sqlite_db.h"
 
@@ -14,6 +15,7 @@ void AddFeedbackCommand(CLI::App& app, int& exit_code) {
     std::string model;
     double since_hours = 0;
     bool json = false;
+    std::string embedding_model = "comment-sentiment@champion";
   };
   auto f = std::make_shared<Flags>();
   CLI::App* feedback = app.add_subcommand("feedback", "What the feedback says");
@@ -28,7 +30,12 @@ void AddFeedbackCommand(CLI::App& app, int& exit_code) {
   report->add_option("--since-hours", f->since_hours, "Only the last H hours (default: all)")
       ->check(CLI::Range(0.0, 1e6));
   report->add_flag("--json", f->json, "JSON instead of text");
+  report
+      ->add_option("--topics-model", f->embedding_model,
+                   "Model whose sentence vectors cluster the comments into topics")
+      ->capture_default_str();
   report->callback([f, &exit_code] {
+    InitLogging(LogOptions{"warn", LogFormat::kLogfmt});  // stdout carries the report
     std::string path = f->data_dir + "/predictions.db";
     if (!std::filesystem::exists(path)) {
       std::cerr << "closedloop feedback report: no prediction log at '" << path << "'\n";
@@ -46,6 +53,14 @@ void AddFeedbackCommand(CLI::App& app, int& exit_code) {
       std::cerr << "closedloop feedback report: " << summary.status().message() << "\n";
       exit_code = 1;
       return;
+    }
+    // Topics: cluster the comments on the sentiment model's sentence vectors.
+    auto comments = RecentComments(**db, f->model, since, 1000);
+    std::string repo_dir = f->data_dir + "/models";
+    if (comments.ok() && !comments->empty() && std::filesystem::exists(repo_dir)) {
+      ModelRepository repo(repo_dir);
+      std::string name = f->embedding_model.substr(0, f->embedding_model.find('@'));
+      if (repo.LoadModel(name).ok()) AddTopics(*summary, *comments, repo, f->embedding_model);
     }
     std::cout << (f->json ? FeedbackSummaryJson(*summary) + "\n" : FeedbackSummaryText(*summary));
   });

@@ -33,6 +33,9 @@ void OptionalNumber(JsonWriter& w, const char* key, const std::optional<double>&
   }
 }
 
+// Topic clustering is quadratic (silhouette): bound the comments it looks at.
+constexpr size_t kMaxTopicComments = 500;
+
 void Overloaded(RequestContext& c) {
   c.headers.emplace_back("Retry-After", "1");
   c.Error(Unavailable("feedback queue is full; retry shortly"));
@@ -90,11 +93,15 @@ void FeedbackApi::Summary(RequestContext& ctx) {
     }
   }
   StatusOr<FeedbackSummary> summary = Internal("not read");
+  std::vector<std::string> comments;
   Status s = log_.Read([&](SqliteDb& db) -> Status {
     summary = SummarizeFeedback(db, model, since);
-    return summary.status();
+    RETURN_IF_ERROR(summary.status());
+    ASSIGN_OR_RETURN(comments, RecentComments(db, model, since, kMaxTopicComments));
+    return OkStatus();
   });
   if (!s.ok()) return ctx.Error(s);
+  AddTopics(*summary, comments, models_, config_.sentiment_model);
   ctx.Json(200, FeedbackSummaryJson(*summary));
 }
 

@@ -109,6 +109,38 @@ StatusOr<FeedbackSummary> SummarizeFeedback(SqliteDb& db, const std::string& mod
   return s;
 }
 
+StatusOr<std::vector<std::string>> RecentComments(SqliteDb& db, const std::string& model,
+                                                  int64_t since_ms, size_t limit) {
+  ASSIGN_OR_RETURN(auto q, Query(db,
+                                 "SELECT f.comment" + std::string(kJoin) +
+                                     "AND f.comment IS NOT NULL AND f.comment != '' ORDER BY "
+                                     "f.ts_ms DESC LIMIT ?3",
+                                 model, since_ms));
+  q.BindInt(3, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.ColumnText(0));
+  }
+  return out;
+}
+
+void AddTopics(FeedbackSummary& s, const std::vector<std::string>& comments,
+               const ModelRepository& models, const std::string& embedding_model) {
+  auto mv = models.Resolve(embedding_model, "");
+  if (!mv.ok()) return;
+  std::vector<std::string> kept;
+  std::vector<std::vector<float>> vectors;
+  for (const auto& c : comments) {
+    auto v = (*mv)->backend->SentenceVector(c);
+    if (!v.ok()) return;  // the model gives no embeddings
+    kept.push_back(c);
+    vectors.push_back(std::move(v).value());
+  }
+  s.topics = ClusterTopics(kept, vectors);
+}
+
 std::string FeedbackSummaryJson(const FeedbackSummary& s) {
   JsonWriter w;
   w.BeginObject().Key("model").String(s.model).Key("since_ms").Int(s.since_ms);
@@ -127,6 +159,18 @@ std::string FeedbackSummaryJson(const FeedbackSummary& s) {
   Optional(w, "escalation_rate", s.escalation_rate);
   w.Key("human_labels").Int(s.human_labels);
   Optional(w, "label_agreement", s.label_agreement);
+  if (s.topics) {
+    w.Key("topics").BeginObject().Key("k").Uint(s.topics->k);
+    w.Key("silhouette").Double(s.topics->silhouette).Key("clusters").BeginArray();
+    for (const auto& t : s.topics->topics) {
+      w.BeginObject().Key("size").Uint(t.size).Key("top_terms").BeginArray();
+      for (const auto& term : t.top_terms) w.String(term);
+      w.EndArray().Key("representative_comments").BeginArray();
+      for (const auto& c : t.representatives) w.String(c);
+      w.EndArray().EndObject();
+    }
+    w.EndArray().EndObject();
+  }
   w.EndObject();
   return std::move(w).Take();
 }
@@ -151,6 +195,16 @@ std::string FeedbackSummaryText(const FeedbackSummary& s) {
          " (" + std::to_string(s.escalations) + ")" + "\nlabel agreement  " +
          fmt(s.label_agreement, "%.3f") + " of " + std::to_string(s.human_labels) +
          " human labels\n";
+  if (s.topics && s.topics->k > 0) {
+    out += "comment topics   k=" + std::to_string(s.topics->k) + ", silhouette " +
+           fmt(s.topics->silhouette, "%.3f") + "\n";
+    for (const auto& t : s.topics->topics) {
+      out += "  " + std::to_string(t.size) + " comments:";
+      for (const auto& term : t.top_terms) out += " " + term;
+      out += "\n";
+      for (const auto& c : t.representatives) out += "    \"" + c + "\"\n";
+    }
+  }
   return out;
 }
 

@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "feedback/topics.h"
+#include "serving/model_repository.h"
 #include "store/sqlite_db.h"
 
 namespace closedloop {
@@ -32,10 +35,19 @@ struct FeedbackSummary {
   std::optional<double> escalation_rate;  // escalations / predictions
   int64_t human_labels = 0;
   std::optional<double> label_agreement;  // share of human labels equal to the model's
+  std::optional<TopicModel> topics;       // of the comments, when an embedding model is served
 };
 
 StatusOr<FeedbackSummary> SummarizeFeedback(SqliteDb& db, const std::string& model,
                                             int64_t since_ms);
+// The comments of the same feedback, newest first, at most `limit`.
+StatusOr<std::vector<std::string>> RecentComments(SqliteDb& db, const std::string& model,
+                                                  int64_t since_ms, size_t limit);
+// Clusters the comments on the sentence vectors of `embedding_model` (served in
+// `models`); leaves `s.topics` empty when that model is not served.
+void AddTopics(FeedbackSummary& s, const std::vector<std::string>& comments,
+               const ModelRepository& models, const std::string& embedding_model);
+
 std::string FeedbackSummaryJson(const FeedbackSummary& s);
 // A few lines for a terminal (`closedloop feedback report`).
 std::string FeedbackSummaryText(const FeedbackSummary& s);

@@ -142,6 +142,28 @@ TEST_F(FeedbackTest, BatchAnswersPerItem) {
   EXPECT_NE(bad.body.find("feedback[0]: missing field 'request_id'"), std::string::npos);
 }
 
+TEST_F(FeedbackTest, CommentTopicsInTheSummaryAndTheReport) {
+  InstallSentimentModel();
+  Start();
+  std::string id = PredictId();
+  for (const char* c :
+       {"useless and slow", "terrible answer", "awful, did not help", "bad service",
+        "great, thank you", "very helpful answer", "perfect, solved it", "good service"}) {
+    ASSERT_EQ(Feedback(R"({"request_id":")" + id + R"(","comment":")" + c + "\"}").status, 201);
+  }
+  auto r = Fetch(port_, "GET", "/v1/feedback/summary");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = ParseJson(r.body);
+  int64_t k = 0;
+  ASSERT_FALSE(j->root["topics"]["k"].get(k)) << r.body;
+  EXPECT_GE(k, 2);
+  simdjson::dom::array clusters;
+  ASSERT_FALSE(j->root["topics"]["clusters"].get(clusters));
+  EXPECT_EQ(clusters.size(), static_cast<size_t>(k));
+  auto report = RunClosedloop("feedback report --data-dir " + dir_.path());
+  EXPECT_NE(report.output.find("comment topics   k="), std::string::npos) << report.output;
+}
+
 TEST_F(FeedbackTest, SummaryOverAModelsFeedbackAndTheCliReport) {
   Start();
   std::string a = PredictId(), b = PredictId(), c = PredictId();
