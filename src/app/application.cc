@@ -42,8 +42,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
 
   ASSIGN_OR_RETURN(app->log_, PredictionLog::Open(config.prediction_log, config.PredictionLogPath(),
                                                   app->metrics_));
-  app->predict_api_ = std::make_unique<PredictApi>(config.serving, config.prediction_log,
-                                                   *app->models_, *app->log_, app->metrics_, clock);
+  app->predict_api_ =
+      std::make_unique<PredictApi>(config.serving, config.prediction_log, *app->models_, *app->log_,
+                                   app->metrics_, clock, &app->splits_);
   app->predict_api_->Register(app->router_);
   app->oip_api_ = std::make_unique<OipApi>(config.serving, config.prediction_log, *app->models_,
                                            *app->log_, clock);
@@ -55,8 +56,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->feedback_api_->Register(app->router_);
   if (!config.support.rules_file.empty()) {
     ASSIGN_OR_RETURN(SupportRules rules, LoadSupportRules(config.support.rules_file));
-    app->support_api_ = std::make_unique<SupportApi>(std::move(rules), *app->log_, *app->models_,
-                                                     config.prediction_log.store_inputs, clock);
+    app->support_api_ =
+        std::make_unique<SupportApi>(std::move(rules), *app->log_, *app->models_,
+                                     config.prediction_log.store_inputs, clock, &app->splits_);
     app->support_api_->Register(app->router_);
   }
   ASSIGN_OR_RETURN(app->tracking_, TrackingStore::OpenInDataDir(config.data_dir, clock));
@@ -75,6 +77,13 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->registry_api_->Register(app->router_);
   app->mlflow_api_ = std::make_unique<MlflowApi>(*app->tracking_, clock);
   app->mlflow_api_->Register(app->router_);
+  ASSIGN_OR_RETURN(auto rollout_store, RolloutStore::Open(config.data_dir + "/rollouts.db"));
+  app->rollouts_ =
+      std::make_unique<RolloutController>(config.rollout, std::move(rollout_store), app->splits_,
+                                          *app->models_, *app->registry_, *app->log_, clock);
+  RETURN_IF_ERROR(app->rollouts_->Resume());
+  app->rollout_api_ = std::make_unique<RolloutApi>(*app->rollouts_);
+  app->rollout_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;
@@ -82,6 +91,7 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
 
 Status Application::Start() {
   RETURN_IF_ERROR(server_->Start());
+  rollouts_->StartBackground();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
         *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
@@ -168,6 +178,7 @@ void Application::Shutdown() {
   poller_.reset();
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
+  rollouts_->Stop();
   models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")

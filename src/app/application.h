@@ -19,10 +19,13 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "monitor/metrics.h"
+#include "rollout/rollout_api.h"
+#include "rollout/rollout_controller.h"
 #include "serving/model_repository.h"
 #include "serving/oip_api.h"
 #include "serving/predict_api.h"
 #include "serving/repository_api.h"
+#include "serving/traffic_split.h"
 #include "store/prediction_log.h"
 #include "tracking/mlflow_api.h"
 #include "tracking/model_registry.h"
@@ -56,6 +59,7 @@ class Application {
   MetricsRegistry metrics_;
   BatchMetricFamilies batch_metrics_;
   Router router_;
+  TrafficSplits splits_;  // set by the rollout controller, read by the serving APIs
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<PredictApi> predict_api_;
@@ -67,6 +71,8 @@ class Application {
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RegistryApi> registry_api_;
   std::unique_ptr<MlflowApi> mlflow_api_;
+  std::unique_ptr<RolloutController> rollouts_;
+  std::unique_ptr<RolloutApi> rollout_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

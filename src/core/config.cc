@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
@@ -86,9 +87,9 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(CheckKeys(
-      root, "",
-      {"data_dir", "server", "serving", "prediction_log", "feedback", "support", "logging"}));
+  RETURN_IF_ERROR(CheckKeys(root, "",
+                            {"data_dir", "server", "serving", "prediction_log", "feedback",
+                             "support", "rollout", "retrain", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -145,6 +146,75 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   if (const auto* s = Section(root, "support")) {
     RETURN_IF_ERROR(CheckKeys(*s, "support", {"rules_file"}));
     RETURN_IF_ERROR(Read(*s, "support", "rules_file", c.support.rules_file));
+  }
+  if (const auto* s = Section(root, "rollout")) {
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "rollout",
+                  {"auto_start", "shadow_share", "shadow_min_samples", "shadow_min_agreement",
+                   "canary_steps", "alpha", "power", "score_delta", "error_delta", "min_requests",
+                   "min_feedback", "latency_tolerance", "evaluate_interval_ms"}));
+    auto& r = c.rollout;
+    RETURN_IF_ERROR(Read(*s, "rollout", "auto_start", r.auto_start));
+    RETURN_IF_ERROR(Read(*s, "rollout", "shadow_min_samples", r.shadow_min_samples));
+    RETURN_IF_ERROR(Read(*s, "rollout", "min_requests", r.min_requests));
+    RETURN_IF_ERROR(Read(*s, "rollout", "min_feedback", r.min_feedback));
+    RETURN_IF_ERROR(Read(*s, "rollout", "evaluate_interval_ms", r.evaluate_interval_ms));
+    for (auto [key, field, lo, hi] : {std::tuple{"shadow_share", &r.shadow_share, 0.0, 1.0},
+                                      {"shadow_min_agreement", &r.shadow_min_agreement, 0.0, 1.0},
+                                      {"alpha", &r.alpha, 1e-9, 0.5},
+                                      {"power", &r.power, 0.5, 0.999999},
+                                      {"score_delta", &r.score_delta, 0.0, 2.0},
+                                      {"error_delta", &r.error_delta, 1e-6, 1.0},
+                                      {"latency_tolerance", &r.latency_tolerance, 0.0, 100.0}}) {
+      RETURN_IF_ERROR(Read(*s, "rollout", key, *field));
+      if (!(*field >= lo && *field <= hi)) {
+        return InvalidArgument(std::string("'rollout.") + key + "' must be from " +
+                               std::to_string(lo) + " to " + std::to_string(hi));
+      }
+    }
+    if (const toml::node* n = s->get("canary_steps")) {
+      const toml::array* a = n->as_array();
+      if (a == nullptr || a->empty()) {
+        return InvalidArgument("'rollout.canary_steps' must be an array of percentages");
+      }
+      r.canary_steps.clear();
+      for (const auto& e : *a) {
+        auto v = e.value<double>();
+        if (!v || !(*v > 0 && *v <= 100) ||
+            (!r.canary_steps.empty() && *v <= r.canary_steps.back())) {
+          return InvalidArgument(
+              "'rollout.canary_steps' must be increasing percentages in (0, 100]");
+        }
+        r.canary_steps.push_back(*v);
+      }
+    }
+    if (r.evaluate_interval_ms <= 0) {
+      return InvalidArgument("'rollout.evaluate_interval_ms' must be > 0");
+    }
+  }
+  if (const auto* s = Section(root, "retrain")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "retrain",
+                              {"model", "min_new_labels", "schedule_minutes", "must_pass",
+                               "holdout", "max_holdout_drop", "weak_positive_min_score",
+                               "max_inverse_propensity", "recent_labels", "check_interval_ms"}));
+    auto& r = c.retrain;
+    RETURN_IF_ERROR(Read(*s, "retrain", "model", r.model));
+    RETURN_IF_ERROR(Read(*s, "retrain", "min_new_labels", r.min_new_labels));
+    RETURN_IF_ERROR(Read(*s, "retrain", "schedule_minutes", r.schedule_minutes));
+    RETURN_IF_ERROR(Read(*s, "retrain", "must_pass", r.must_pass));
+    RETURN_IF_ERROR(Read(*s, "retrain", "holdout", r.holdout));
+    RETURN_IF_ERROR(Read(*s, "retrain", "max_holdout_drop", r.max_holdout_drop));
+    RETURN_IF_ERROR(Read(*s, "retrain", "weak_positive_min_score", r.weak_positive_min_score));
+    RETURN_IF_ERROR(Read(*s, "retrain", "max_inverse_propensity", r.max_inverse_propensity));
+    RETURN_IF_ERROR(Read(*s, "retrain", "recent_labels", r.recent_labels));
+    RETURN_IF_ERROR(Read(*s, "retrain", "check_interval_ms", r.check_interval_ms));
+    if (!(r.max_holdout_drop >= 0 && r.max_holdout_drop <= 1)) {
+      return InvalidArgument("'retrain.max_holdout_drop' must be from 0 to 1");
+    }
+    if (!(r.max_inverse_propensity >= 1)) {
+      return InvalidArgument("'retrain.max_inverse_propensity' must be >= 1");
+    }
+    if (r.check_interval_ms <= 0) return InvalidArgument("'retrain.check_interval_ms' must be > 0");
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

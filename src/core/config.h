@@ -6,6 +6,7 @@
 //                     body_timeout_ms, drain_timeout_ms
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
+//   [feedback], [support], [rollout], [retrain]  see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/logging.h"
 #include "core/status.h"
@@ -58,6 +60,37 @@ struct SupportConfig {
   std::string rules_file;  // empty: no support app routes
 };
 
+// [rollout]: how a challenger is rolled out (rollout/rollout_policy.h uses these).
+struct RolloutConfig {
+  bool auto_start = true;     // start a rollout when a served model gets a @challenger alias
+  double shadow_share = 0.5;  // share of the champion's requests mirrored in shadow; 0: no shadow
+  int64_t shadow_min_samples = 200;   // mirrored requests before shadow is judged
+  double shadow_min_agreement = 0.5;  // challenger/champion label agreement in shadow, at least
+  std::vector<double> canary_steps = {1, 5, 25, 50, 100};  // percent; reaching 100 promotes
+  double alpha = 0.05;                                     // one-sided level of each harm test
+  double power = 0.8;                                      // for the sample sizes
+  double score_delta = 0.1;    // smallest drop of the mean feedback score to detect; 0: not tested
+  double error_delta = 0.01;   // smallest rise of the failure rate to detect
+  int64_t min_requests = 100;  // per arm and step, at least
+  int64_t min_feedback = 30;   // feedback scores per arm and step, at least
+  double latency_tolerance = 0.5;  // challenger p99 may exceed the champion's by this share
+  int evaluate_interval_ms = 1000;
+};
+
+// [retrain]: retraining a text model from its feedback (learn/retrainer.h).
+struct RetrainConfig {
+  std::string model;             // retrained automatically; "" = only `closedloop retrain`
+  int64_t min_new_labels = 50;   // human labels since the last retraining that trigger one; 0: off
+  int64_t schedule_minutes = 0;  // also retrain every this many minutes; 0: off
+  std::string must_pass;         // CSV text,label of inquiries each candidate must get right
+  std::string holdout;           // fixed holdout; "" = the champion's run's test file
+  double max_holdout_drop = 0.01;  // accuracy points (0.01 = 1 point) below the champion, at most
+  double weak_positive_min_score = 0.8;  // feedback score from which a served answer is a positive
+  double max_inverse_propensity = 10;    // cap of the 1/propensity weight
+  int64_t recent_labels = 200;           // recent human labels evaluated besides the holdout
+  int check_interval_ms = 2000;          // how often the triggers are checked
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
@@ -65,6 +98,8 @@ struct Config {
   PredictionLogConfig prediction_log;
   FeedbackConfig feedback;
   SupportConfig support;
+  RolloutConfig rollout;
+  RetrainConfig retrain;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

@@ -49,10 +49,11 @@ StatusOr<std::map<std::string, std::string>> StringFields(std::string_view body,
 }  // namespace
 
 SupportApi::SupportApi(SupportRules rules, PredictionLog& log, const ModelRepository& models,
-                       bool store_inputs, const Clock& clock)
+                       bool store_inputs, const Clock& clock, const TrafficSplits* splits)
     : rules_(std::move(rules)),
       log_(log),
       models_(models),
+      splits_(splits),
       store_inputs_(store_inputs),
       clock_(clock),
       ids_(clock) {}
@@ -79,20 +80,38 @@ void SupportApi::Inquiry(RequestContext& ctx) {
   if (customer && customer->size() > 200) {
     return ctx.Error(InvalidArgument("field 'customer_id' is longer than 200 bytes"));
   }
-  auto mv = models_.Resolve(rules_.intent_model, "");
-  if (!mv.ok()) {
-    return ctx.Error(Unavailable("the intent model '" + rules_.intent_model +
-                                 "' is not served: " + mv.status().message()));
+  // The customer is the routing key: one customer sees one side of a canary.
+  StatusOr<RoutedVersion> routed = RoutedVersion{};
+  if (splits_ != nullptr) {
+    routed = splits_->Route(models_, rules_.intent_model, "",
+                            customer ? std::string_view(*customer) : ctx.request_id);
+  } else if (auto v = models_.Resolve(rules_.intent_model, ""); v.ok()) {
+    routed->version = std::move(v).value();
+  } else {
+    routed = v.status();
   }
-  const ModelVersion& model = **mv;
+  if (!routed.ok()) {
+    return ctx.Error(Unavailable("the intent model '" + rules_.intent_model +
+                                 "' is not served: " + routed.status().message()));
+  }
+  const ModelVersion& model = *routed->version;
   auto scores = model.backend->PredictText(text, 3);
+  if (routed->split) {
+    bool server_ok = scores.ok() || scores.status().code() == StatusCode::kInvalidArgument;
+    routed->split->observer->OnServed(
+        routed->arm, server_ok,
+        std::chrono::duration<double, std::milli>(clock_.MonotonicNow() - start).count());
+  }
   if (!scores.ok()) return ctx.Error(scores.status());
   if (scores->empty()) return ctx.Error(InvalidArgument("field 'text' has no words to classify"));
   const auto& labels = model.backend->labels();
   std::string intent = labels[static_cast<size_t>((*scores)[0].index)];
   double confidence = (*scores)[0].p;
   std::optional<double> sentiment = TextSentiment(models_, rules_.sentiment_model, text);
-  SupportDecision d = Decide(rules_, intent, confidence, sentiment);
+  std::vector<std::string> top_intents;
+  for (const auto& s : *scores) top_intents.push_back(labels[static_cast<size_t>(s.index)]);
+  SupportDecision d = Decide(rules_, top_intents, confidence, sentiment,
+                             ExplorationDraw(ctx.request_id, rules_.exploration_seed));
 
   JsonWriter top(256);
   top.BeginArray();
@@ -112,6 +131,8 @@ void SupportApi::Inquiry(RequestContext& ctx) {
   rec.confidence = confidence;
   rec.top_k_json = top.str();
   rec.latency_ms = std::chrono::duration<double, std::milli>(clock_.MonotonicNow() - start).count();
+  rec.action = d.action;
+  rec.propensity = d.propensity;
 
   JsonWriter w(512);
   w.BeginObject().Key("request_id").String(ctx.request_id);
@@ -132,11 +153,16 @@ void SupportApi::Inquiry(RequestContext& ctx) {
     reasons += (reasons.empty() ? "" : ",") + r;
   }
   w.EndArray();
-  if (!d.escalate) w.Key("reply").String(d.reply);
+  if (!d.escalate) {
+    w.Key("reply").String(d.reply).Key("reply_intent").String(d.action);
+    w.Key("explored").Bool(d.explored);
+  }
+  w.Key("propensity").Double(d.propensity);
   w.EndObject();
   std::string body = std::move(w).Take();
   ctx.model_label = model.name;
   ctx.version_label = model.version_label;
+  if (routed->mirror_to) routed->split->observer->Mirror(routed->mirror_to, text, intent);
   const std::string id = rec.request_id;
   const int64_t ts = rec.ts_ms;
   log_.Append(rec);  // moves the record

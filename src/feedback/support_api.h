@@ -8,7 +8,8 @@
 //   POST /v1/support/escalations/{request_id}/resolve {label, reply} → the person's
 //     answer; their label is stored as feedback on the prediction (a labelled
 //     example for retraining) in the same transaction. 404 unknown, 409 resolved.
-// Thread safety: handlers run on any io thread; the rules are immutable.
+// The intent model follows its traffic split (a rollout), keyed by customer_id
+// (else the request id). Thread safety: handlers run on any io thread; the rules are immutable.
 #pragma once
 
 #include "core/clock.h"
@@ -16,6 +17,7 @@
 #include "feedback/support_rules.h"
 #include "http/router.h"
 #include "serving/model_repository.h"
+#include "serving/traffic_split.h"
 #include "store/prediction_log.h"
 
 namespace closedloop {
@@ -23,7 +25,7 @@ namespace closedloop {
 class SupportApi {
  public:
   SupportApi(SupportRules rules, PredictionLog& log, const ModelRepository& models,
-             bool store_inputs, const Clock& clock);
+             bool store_inputs, const Clock& clock, const TrafficSplits* splits = nullptr);
   void Register(Router& router);
 
  private:
@@ -34,6 +36,7 @@ class SupportApi {
   const SupportRules rules_;
   PredictionLog& log_;
   const ModelRepository& models_;
+  const TrafficSplits* splits_;  // optional: rollouts split the intent model's traffic
   const bool store_inputs_;
   const Clock& clock_;
   UlidGenerator ids_;

@@ -38,12 +38,13 @@ void BeginPrediction(JsonWriter& w, const PredictionRecord& rec) {
 
 PredictApi::PredictApi(const ServingConfig& serving, const PredictionLogConfig& log_config,
                        ModelRepository& models, PredictionLog& log, MetricsRegistry& metrics,
-                       const Clock& clock)
+                       const Clock& clock, const TrafficSplits* splits)
     : serving_(serving),
       store_inputs_(log_config.store_inputs),
       models_(models),
       log_(log),
-      clock_(clock) {
+      clock_(clock),
+      splits_(splits) {
   compute_seconds_ =
       metrics.AddHistogram("closedloop_model_compute_seconds",
                            "Time a backend spent computing one prediction.", {"model", "version"});
@@ -61,9 +62,18 @@ void PredictApi::Predict(RequestContext& ctx) {
   auto parsed = ParsePredictRequest(ctx.request.body(), serving_.max_text_bytes);
   if (!parsed.ok()) return ctx.Error(parsed.status());
   PredictRequest& req = *parsed;
-  auto resolved = models_.Resolve(req.model, req.version);
-  if (!resolved.ok()) return ctx.Error(resolved.status());
-  std::shared_ptr<const ModelVersion> mv = std::move(resolved).value();
+  RoutedVersion routed;
+  if (splits_ != nullptr) {
+    std::string_view key = ctx.request["X-Routing-Key"];
+    auto r = splits_->Route(models_, req.model, req.version, key.empty() ? ctx.request_id : key);
+    if (!r.ok()) return ctx.Error(r.status());
+    routed = std::move(r).value();
+  } else {
+    auto resolved = models_.Resolve(req.model, req.version);
+    if (!resolved.ok()) return ctx.Error(resolved.status());
+    routed.version = std::move(resolved).value();
+  }
+  std::shared_ptr<const ModelVersion> mv = routed.version;
   ctx.model_label = mv->name;
   ctx.version_label = mv->version_label;
   if (mv->config.max_text_bytes > 0 &&
@@ -73,10 +83,15 @@ void PredictApi::Predict(RequestContext& ctx) {
                                      std::to_string(mv->config.max_text_bytes)));
   }
 
-  if (req.has_features) return PredictTabular(ctx, req, *mv, start);
+  if (req.has_features) return PredictTabular(ctx, req, routed, start);
   auto compute_start = clock_.MonotonicNow();
   auto scores = mv->backend->PredictText(req.text, req.top_k > 0 ? req.top_k : mv->config.top_k);
   auto end = clock_.MonotonicNow();
+  const double latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  if (routed.split) {  // a client's bad input is not the version's failure
+    bool server_ok = scores.ok() || scores.status().code() == StatusCode::kInvalidArgument;
+    routed.split->observer->OnServed(routed.arm, server_ok, latency_ms);
+  }
   if (!scores.ok()) return ctx.Error(scores.status());
   compute_seconds_->Labels({mv->name, mv->version_label})
       .Observe(std::chrono::duration<double>(end - compute_start).count());
@@ -92,7 +107,7 @@ void PredictApi::Predict(RequestContext& ctx) {
   rec.input_sha256 = Sha256Hex(req.text);
   rec.label = labels[scores->front().index];
   rec.confidence = scores->front().p;
-  rec.latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  rec.latency_ms = latency_ms;
 
   JsonWriter w;
   BeginPrediction(w, rec);
@@ -101,12 +116,15 @@ void PredictApi::Predict(RequestContext& ctx) {
   ctx.Json(200, std::move(w).Take());
 
   rec.top_k_json = std::move(top);
+  if (routed.mirror_to) routed.split->observer->Mirror(routed.mirror_to, req.text, rec.label);
   if (store_inputs_) rec.input_text = std::move(req.text);
   log_.Append(rec);  // never blocks; a drop is counted and logged by the log
 }
 
-void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const ModelVersion& mv,
+void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
+                                const RoutedVersion& routed,
                                 std::chrono::steady_clock::time_point start) {
+  const ModelVersion& mv = *routed.version;
   const Backend& b = *mv.backend;
   const auto& names = b.feature_names();
   if (names.empty()) return ctx.Error(b.PredictRow({}, false).status());  // not tabular
@@ -136,6 +154,11 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req, const 
   auto compute_start = clock_.MonotonicNow();
   auto pred = b.PredictRow(row, req.explain);
   auto end = clock_.MonotonicNow();
+  if (routed.split) {
+    bool server_ok = pred.ok() || pred.status().code() == StatusCode::kInvalidArgument;
+    routed.split->observer->OnServed(
+        routed.arm, server_ok, std::chrono::duration<double, std::milli>(end - start).count());
+  }
   if (!pred.ok()) return ctx.Error(pred.status());
   compute_seconds_->Labels({mv.name, mv.version_label})
       .Observe(std::chrono::duration<double>(end - compute_start).count());
@@ -222,8 +245,10 @@ void PredictApi::GetPrediction(RequestContext& ctx) {
       .Key("top_k")
       .Raw(rec->top_k_json)
       .Key("latency_ms")
-      .Double(rec->latency_ms)
-      .EndObject();
+      .Double(rec->latency_ms);
+  if (rec->action) w.Key("action").String(*rec->action);
+  if (rec->propensity) w.Key("propensity").Double(*rec->propensity);
+  w.EndObject();
   ctx.Json(200, std::move(w).Take());
 }
 

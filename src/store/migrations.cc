@@ -60,6 +60,10 @@ const std::vector<Migration>& PredictionLogMigrations() {
         ) WITHOUT ROWID;
         CREATE INDEX escalations_by_status ON escalations(status, ts_ms);
       )sql"},
+      {4, R"sql(
+        ALTER TABLE predictions ADD COLUMN action TEXT;
+        ALTER TABLE predictions ADD COLUMN propensity REAL;
+      )sql"},
   };
   return kMigrations;
 }

@@ -10,7 +10,8 @@ namespace closedloop {
 namespace {
 constexpr std::string_view kInsertSql =
     "INSERT OR REPLACE INTO predictions (request_id, ts_ms, model, version, input_sha256, "
-    "input_text, label, confidence, top_k, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?)";
+    "input_text, label, confidence, top_k, latency_ms, action, propensity) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 }  // namespace
 
 StatusOr<std::unique_ptr<PredictionLog>> PredictionLog::Open(const PredictionLogConfig& config,
@@ -282,6 +283,8 @@ Status PredictionLog::WriteBatch(std::vector<Entry>& batch, std::vector<Feedback
     stmt.BindDouble(8, r.confidence);
     stmt.BindTextNoCopy(9, r.top_k_json);
     stmt.BindDouble(10, r.latency_ms);
+    BindOptional(stmt, 11, r.action);
+    BindOptional(stmt, 12, r.propensity);
     auto step = stmt.Step();
     if (!step.ok()) {
       (void)writer_db_->Exec("ROLLBACK");
@@ -329,8 +332,8 @@ StatusOr<std::optional<PredictionRecord>> PredictionLog::Lookup(const std::strin
   return WithReader([&](SqliteDb& db) -> StatusOr<std::optional<PredictionRecord>> {
     ASSIGN_OR_RETURN(auto stmt,
                      db.Prepare("SELECT request_id, ts_ms, model, version, input_sha256, "
-                                "input_text, label, confidence, top_k, latency_ms "
-                                "FROM predictions WHERE request_id = ?"));
+                                "input_text, label, confidence, top_k, latency_ms, action, "
+                                "propensity FROM predictions WHERE request_id = ?"));
     stmt.BindText(1, request_id);
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return std::optional<PredictionRecord>();
@@ -345,6 +348,8 @@ StatusOr<std::optional<PredictionRecord>> PredictionLog::Lookup(const std::strin
     r.confidence = stmt.ColumnDouble(7);
     r.top_k_json = stmt.ColumnText(8);
     r.latency_ms = stmt.ColumnDouble(9);
+    r.action = stmt.ColumnTextOrNull(10);
+    if (stmt.ColumnTextOrNull(11)) r.propensity = stmt.ColumnDouble(11);
     return std::optional<PredictionRecord>(std::move(r));
   });
 }

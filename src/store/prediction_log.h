@@ -50,6 +50,10 @@ struct PredictionRecord {
   double confidence = 0;
   std::string top_k_json;  // [{"label":..,"p":..},..]
   double latency_ms = 0;
+  // What was done with the prediction (the support app: the intent whose reply was
+  // sent, or "escalate") and the probability the serving policy had of doing it.
+  std::optional<std::string> action;
+  std::optional<double> propensity;
 };
 
 class PredictionLog {
