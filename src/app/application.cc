@@ -84,6 +84,13 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   RETURN_IF_ERROR(app->rollouts_->Resume());
   app->rollout_api_ = std::make_unique<RolloutApi>(*app->rollouts_);
   app->rollout_api_->Register(app->router_);
+  PredictionLog* log = app->log_.get();
+  RetrainEnv env{*app->tracking_, *app->registry_,
+                 [log](const std::function<Status(SqliteDb&)>& read) { return log->Read(read); },
+                 config.data_dir, clock};
+  app->retrainer_ = std::make_unique<RetrainScheduler>(config.retrain, std::move(env));
+  app->retrain_api_ = std::make_unique<RetrainApi>(*app->retrainer_, *app->registry_);
+  app->retrain_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;
@@ -92,6 +99,7 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
 Status Application::Start() {
   RETURN_IF_ERROR(server_->Start());
   rollouts_->StartBackground();
+  retrainer_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
         *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
@@ -143,6 +151,7 @@ std::string Application::StatusBlock() const {
       << "  models       " << config_.ModelRepositoryPath() << "\n"
       << "  predictions  " << config_.PredictionLogPath() << "\n"
       << "  runs, registry " << config_.data_dir << "/tracking.db\n"
+      << "  rollouts     " << config_.data_dir << "/rollouts.db\n"
       << "try:\n"
       << "  curl -s http://" << config_.server.host << ":" << port()
       << "/v1/predict -H 'Content-Type: application/json' "
@@ -179,6 +188,7 @@ void Application::Shutdown() {
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   rollouts_->Stop();
+  retrainer_->Stop();       // a retraining in progress finishes first
   models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")

@@ -18,6 +18,8 @@
 #include "feedback/support_api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "learn/retrain_api.h"
+#include "learn/retrain_scheduler.h"
 #include "monitor/metrics.h"
 #include "rollout/rollout_api.h"
 #include "rollout/rollout_controller.h"
@@ -73,6 +75,8 @@ class Application {
   std::unique_ptr<MlflowApi> mlflow_api_;
   std::unique_ptr<RolloutController> rollouts_;
   std::unique_ptr<RolloutApi> rollout_api_;
+  std::unique_ptr<RetrainScheduler> retrainer_;
+  std::unique_ptr<RetrainApi> retrain_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

@@ -13,5 +13,7 @@ void AddOnnxCommand(CLI::App& app, int& exit_code);
 void AddEvalCommand(CLI::App& app, int& exit_code);
 void AddModelsCommand(CLI::App& app, int& exit_code);
 void AddFeedbackCommand(CLI::App& app, int& exit_code);
+void AddRetrainCommand(CLI::App& app, int& exit_code);
+void AddRolloutsCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

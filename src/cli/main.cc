@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   closedloop::AddEvalCommand(app, exit_code);
   closedloop::AddModelsCommand(app, exit_code);
   closedloop::AddFeedbackCommand(app, exit_code);
+  closedloop::AddRetrainCommand(app, exit_code);
+  closedloop::AddRolloutsCommand(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "closedloop " << CLOSEDLOOP_VERSION << "\n";
   });

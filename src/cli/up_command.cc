@@ -83,6 +83,15 @@ int RunUp(const UpFlags& f) {
       return 1;
     }
   }
+  if (!f.no_demo && config.retrain.model.empty()) {
+    // The demo learns from its feedback: 50 new human labels retrain the intent model.
+    config.retrain.model = "support-intent";
+    std::string must_pass =
+        (f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir) + "/must_pass.csv";
+    if (config.retrain.must_pass.empty() && std::filesystem::exists(must_pass)) {
+      config.retrain.must_pass = must_pass;
+    }
+  }
   if (config.support.rules_file.empty()) {  // the demo's support app, unless configured
     std::string rules =
         (f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir) + "/support.toml";

@@ -1,0 +1,57 @@
+// The labelled examples that a model's feedback yields for retraining, read from
+// the prediction log (predictions.db), each with its provenance:
+//   human_label    a person's label for a served prediction (a resolved
+//                  escalation or feedback with `label`); the latest label of a
+//                  prediction wins; weight 1.
+//   weak_positive  a served answer (the reply's intent, else the predicted label)
+//                  whose feedback scores (explicit, else implicit) all reach
+//                  weak_positive_min_score; weight = mean score × min(1 /
+//                  propensity, max_inverse_propensity) — inverse propensity, so
+//                  answers served by exploration count for what they are.
+// A prediction with any score below that is never a positive; one without its
+// text (store_inputs = false, not an escalation) cannot be used and is counted.
+// A deterministic 20% of the human labels (by request id) are kept out of
+// training as `evaluation`: recent human-labelled data the gates judge on.
+// Not thread-safe; reads through the given connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "store/sqlite_db.h"
+
+namespace closedloop {
+
+struct FeedbackExample {
+  std::string request_id;
+  std::string feedback_id;  // the (latest) feedback it comes from
+  std::string text;
+  std::string label;
+  std::string source;  // human_label | weak_positive
+  double weight = 1;
+  double score = 0;       // weak positives: the mean feedback score
+  double propensity = 1;  // of the served action
+  int64_t ts_ms = 0;      // of the feedback
+};
+
+struct FeedbackDataset {
+  std::vector<FeedbackExample> train;
+  std::vector<FeedbackExample> evaluation;  // human labels held out
+  size_t human_labels = 0;                  // all, train + evaluation
+  size_t weak_positives = 0;
+  size_t low_scored = 0;  // predictions with a score below the threshold: not positives
+  size_t without_text = 0;
+  int64_t newest_label_ms = 0;
+};
+
+StatusOr<FeedbackDataset> BuildFeedbackDataset(SqliteDb& predictions, const std::string& model,
+                                               const RetrainConfig& config);
+
+// Human labels for `model` given after `since_ms` (the retraining trigger's count).
+StatusOr<int64_t> CountHumanLabelsSince(SqliteDb& predictions, const std::string& model,
+                                        int64_t since_ms);
+
+}  // namespace closedloop

@@ -1,0 +1,332 @@
+#include "learn/retrainer.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/json_writer.h"
+#include "core/logging.h"
+#include "core/ulid.h"
+#include "learn/evaluation.h"
+#include "learn/feedback_dataset.h"
+#include "learn/register_training.h"
+#include "learn/text_trainer.h"
+#include "learn/training_data.h"
+#include "learn/training_run_log.h"
+#include "serving/traffic_split.h"
+
+namespace closedloop {
+
+namespace {
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= s.size() && !s.empty()) {
+    size_t comma = s.find(',', at);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > at) out.push_back(s.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::string Line(const std::string& text, const std::string& label) {
+  JsonWriter w(text.size() + label.size() + 32);
+  w.BeginObject().Key("text").String(text).Key("label").String(label).EndObject();
+  return std::move(w).Take();
+}
+
+// Copies the text/label columns of tables into a JSONL file; returns the rows written.
+StatusOr<size_t> WriteJsonl(const CsvTable& table, const std::string& text_col,
+                            const std::string& label_col, std::ofstream& out) {
+  ASSIGN_OR_RETURN(size_t t, table.Column(text_col));
+  ASSIGN_OR_RETURN(size_t l, table.Column(label_col));
+  size_t n = 0;
+  for (const auto& row : table.rows) {
+    if (row[t].empty() || row[l].empty()) continue;
+    out << Line(row[t], row[l]) << "\n";
+    ++n;
+  }
+  return n;
+}
+
+int ParamInt(const std::map<std::string, std::string>& p, const char* key, int fallback) {
+  auto it = p.find(key);
+  if (it == p.end()) return fallback;
+  try {
+    return std::stoi(it->second);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+double ParamDouble(const std::map<std::string, std::string>& p, const char* key, double fallback) {
+  auto it = p.find(key);
+  if (it == p.end()) return fallback;
+  try {
+    return std::stod(it->second);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+std::string Percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", x);
+  return buf;
+}
+
+}  // namespace
+
+StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::string& trigger,
+                                          const RetrainConfig& config, RetrainEnv& env) {
+  RetrainOutcome out;
+  out.model = model;
+  out.trigger = trigger;
+  out.started_ms = env.clock.NowUnixMillis();
+
+  // The champion and the recipe it was trained with.
+  auto champion = env.registry.GetVersionByAlias(model, "champion");
+  if (!champion.ok()) {
+    return FailedPrecondition("model '" + model + "' has no @champion to retrain from");
+  }
+  out.champion_version = champion->version;
+  if (champion->run_id.empty()) {
+    return FailedPrecondition("the champion of '" + model +
+                              "' has no training run: its recipe is unknown");
+  }
+  ASSIGN_OR_RETURN(Run run, env.runs.GetRun(champion->run_id));
+  std::map<std::string, std::string> params(run.params.begin(), run.params.end());
+  std::vector<std::string> inputs = SplitList(params["input"]);
+  if (inputs.empty()) {
+    return FailedPrecondition("the champion's run " + run.info.run_id + " records no input data");
+  }
+  std::string text_col = params.count("text_col") ? params["text_col"] : "text";
+  std::string label_col = params.count("label_col") ? params["label_col"] : "label";
+  std::string holdout = config.holdout;
+  if (holdout.empty()) {
+    auto tests = SplitList(params["test"]);
+    if (tests.size() == 1 && tests[0].rfind("stratified", 0) != 0) holdout = tests[0];
+  }
+  if (holdout.empty()) {
+    return FailedPrecondition("no fixed holdout for '" + model +
+                              "': set retrain.holdout (the champion was not tested on a file)");
+  }
+
+  // The feedback examples.
+  FeedbackDataset data;
+  RETURN_IF_ERROR(env.read_predictions([&](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(data, BuildFeedbackDataset(db, model, config));
+    return OkStatus();
+  }));
+  out.human_labels = data.human_labels;
+  out.weak_positives = data.weak_positives;
+  out.low_scored = data.low_scored;
+  out.without_text = data.without_text;
+  out.evaluation_rows = data.evaluation.size();
+  out.newest_label_ms = data.newest_label_ms;
+
+  // Staging: the training set, the holdout and the recent labels as JSONL.
+  UlidGenerator ids(env.clock);
+  std::filesystem::path staging =
+      std::filesystem::path(env.data_dir) / "staging" / ("retrain-" + model + "-" + ids.Next());
+  std::error_code ec;
+  std::filesystem::create_directories(staging, ec);
+  if (ec) return Unavailable("cannot create " + staging.string() + ": " + ec.message());
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code e;
+      std::filesystem::remove_all(dir, e);
+    }
+  } cleanup{staging};
+
+  const std::string train_file = (staging / "train.jsonl").string();
+  std::string provenance;
+  {
+    std::ofstream train(train_file);
+    ASSIGN_OR_RETURN(CsvTable original, ReadTables(inputs, TableFormat::kAuto));
+    ASSIGN_OR_RETURN(out.original_rows, WriteJsonl(original, text_col, label_col, train));
+    out.written_rows = out.original_rows;
+    JsonWriter head;
+    head.BeginObject().Key("source").String("original").Key("files").BeginArray();
+    for (const auto& f : inputs) head.String(f);
+    head.EndArray().Key("rows").Int(static_cast<int64_t>(out.original_rows)).EndObject();
+    provenance = head.str() + "\n";
+    for (const auto& e : data.train) {
+      double whole = std::floor(e.weight);
+      double u = static_cast<double>(SplitBucket(e.request_id, 11)) / 1e6;
+      int copies = static_cast<int>(whole) + (u < e.weight - whole ? 1 : 0);
+      for (int i = 0; i < copies; ++i) train << Line(e.text, e.label) << "\n";
+      out.written_rows += static_cast<size_t>(copies);
+      JsonWriter p;
+      p.BeginObject().Key("source").String(e.source).Key("request_id").String(e.request_id);
+      p.Key("feedback_id").String(e.feedback_id).Key("label").String(e.label);
+      p.Key("text").String(e.text).Key("weight").Double(e.weight).Key("copies").Int(copies);
+      if (e.source == "weak_positive") {
+        p.Key("score").Double(e.score).Key("propensity").Double(e.propensity);
+      }
+      p.Key("feedback_ts_ms").Int(e.ts_ms).EndObject();
+      provenance += p.str() + "\n";
+    }
+    if (!train) return Unavailable("cannot write " + train_file);
+  }
+  const std::string holdout_file = (staging / "holdout.jsonl").string();
+  {
+    std::ofstream h(holdout_file);
+    ASSIGN_OR_RETURN(CsvTable table, ReadTables({holdout}, TableFormat::kAuto));
+    ASSIGN_OR_RETURN(size_t rows, WriteJsonl(table, text_col, label_col, h));
+    if (rows == 0) return FailedPrecondition("the holdout '" + holdout + "' has no rows");
+  }
+  const std::string recent_file = (staging / "recent.jsonl").string();
+  if (!data.evaluation.empty()) {
+    std::ofstream r(recent_file);
+    for (const auto& e : data.evaluation) r << Line(e.text, e.label) << "\n";
+  }
+
+  // Train the candidate with the champion's recipe.
+  TextTrainOptions o;
+  o.inputs = {train_file};
+  o.test_inputs = {holdout_file};
+  o.format = TableFormat::kJsonl;
+  o.text_col = "text";
+  o.label_col = "label";
+  o.output_dir = (staging / "candidate").string();
+  o.epoch = ParamInt(params, "epoch", o.epoch);
+  o.lr = ParamDouble(params, "lr", o.lr);
+  o.dim = ParamInt(params, "dim", o.dim);
+  o.word_ngrams = ParamInt(params, "word_ngrams", o.word_ngrams);
+  o.minn = ParamInt(params, "minn", o.minn);
+  o.maxn = ParamInt(params, "maxn", o.maxn);
+  o.bucket = ParamInt(params, "bucket", o.bucket);
+  o.seed = ParamInt(params, "seed", o.seed);
+  o.quantize = params["quantize"] == "true";
+  o.threads = env.threads;
+  o.progress = ProgressMode::kNever;
+  LogInfo("retraining")
+      .Kv("model", model)
+      .Kv("trigger", trigger)
+      .Kv("original_rows", out.original_rows)
+      .Kv("human_labels", out.human_labels)
+      .Kv("weak_positives", out.weak_positives);
+  ASSIGN_OR_RETURN(TextTrainResult trained, TrainTextClassifier(o));
+  {
+    std::ofstream p(std::filesystem::path(o.output_dir) / "provenance.jsonl");
+    p << provenance;
+  }
+
+  // Evaluate both on the same data, then the gates.
+  ASSIGN_OR_RETURN(auto champ_holdout, EvaluateModelOnFile(champion->storage_path, holdout_file,
+                                                           TableFormat::kJsonl, "text", "label"));
+  ASSIGN_OR_RETURN(auto cand_holdout, EvaluateModelOnFile(o.output_dir, holdout_file,
+                                                          TableFormat::kJsonl, "text", "label"));
+  out.champion_holdout = champ_holdout.accuracy;
+  out.candidate_holdout = cand_holdout.accuracy;
+  bool holdout_ok = out.candidate_holdout >= out.champion_holdout - config.max_holdout_drop - 1e-12;
+  out.gates.push_back({"holdout", holdout_ok,
+                       "candidate " + Percent(out.candidate_holdout) + " vs champion " +
+                           Percent(out.champion_holdout) + " (may be " +
+                           Percent(config.max_holdout_drop) + " lower) on " +
+                           std::to_string(cand_holdout.rows) + " rows of " + holdout});
+  if (!data.evaluation.empty()) {
+    ASSIGN_OR_RETURN(auto c, EvaluateModelOnFile(champion->storage_path, recent_file,
+                                                 TableFormat::kJsonl, "text", "label"));
+    ASSIGN_OR_RETURN(auto n, EvaluateModelOnFile(o.output_dir, recent_file, TableFormat::kJsonl,
+                                                 "text", "label"));
+    out.champion_recent = c.accuracy;
+    out.candidate_recent = n.accuracy;
+    bool ok = n.accuracy >= c.accuracy - config.max_holdout_drop - 1e-12;
+    out.gates.push_back({"recent", ok,
+                         "candidate " + Percent(n.accuracy) + " vs champion " +
+                             Percent(c.accuracy) + " on " + std::to_string(n.rows) +
+                             " recent human labels held out of training"});
+  }
+  if (!config.must_pass.empty()) {
+    ASSIGN_OR_RETURN(auto m, EvaluateModelOnFile(o.output_dir, config.must_pass, TableFormat::kAuto,
+                                                 "text", "label"));
+    auto wrong = static_cast<int64_t>(std::llround((1 - m.accuracy) * static_cast<double>(m.rows)));
+    std::string failing;
+    for (const auto& c : m.per_class) {
+      if (c.support > 0 && c.recall < 1) failing += (failing.empty() ? "" : ", ") + c.label;
+    }
+    out.gates.push_back({"must_pass", wrong == 0,
+                         std::to_string(wrong) + " of " + std::to_string(m.rows) +
+                             " must-pass inquiries wrong" +
+                             (failing.empty() ? "" : " (intents: " + failing + ")")});
+  }
+  out.passed = true;
+  for (const auto& g : out.gates) out.passed = out.passed && g.passed;
+
+  // Log the run (always) and register a passing candidate as @challenger.
+  TrainingRunRecord record = TextRunRecord(o, trained);
+  record.source = "closedloop retrain";
+  record.params.emplace_back("retrain.trigger", trigger);
+  record.params.emplace_back("retrain.original_input", params["input"]);
+  record.params.emplace_back("retrain.holdout", holdout);
+  record.params.emplace_back("retrain.champion_version", std::to_string(champion->version));
+  auto& m = record.metrics;
+  m.push_back({"retrain_human_labels", static_cast<double>(out.human_labels), 0, 0});
+  m.push_back({"retrain_weak_positives", static_cast<double>(out.weak_positives), 0, 0});
+  m.push_back({"retrain_low_scored", static_cast<double>(out.low_scored), 0, 0});
+  m.push_back({"holdout_accuracy_candidate", out.candidate_holdout, 0, 0});
+  m.push_back({"holdout_accuracy_champion", out.champion_holdout, 0, 0});
+  if (out.candidate_recent) {
+    m.push_back({"recent_accuracy_candidate", *out.candidate_recent, 0, 0});
+    m.push_back({"recent_accuracy_champion", *out.champion_recent, 0, 0});
+  }
+  record.tags.emplace_back("closedloop.retrain.gates", out.passed ? "passed" : "failed");
+  record.tags.emplace_back("closedloop.retrain.trigger", trigger);
+  for (const auto& g : out.gates) {
+    record.tags.emplace_back("closedloop.gate." + g.name,
+                             std::string(g.passed ? "passed: " : "failed: ") + g.detail);
+  }
+  if (out.passed) {
+    ASSIGN_OR_RETURN(RegisteredTraining reg,
+                     LogAndRegister(env.runs, env.registry, model, o.output_dir, std::move(record),
+                                    "retrained from feedback (" + trigger + ") from version " +
+                                        std::to_string(champion->version),
+                                    "challenger", env.clock));
+    out.run_id = reg.run_id;
+    out.version = reg.version.version;
+  } else {
+    ASSIGN_OR_RETURN(out.run_id, LogTrainingRun(env.runs, model, std::move(record), env.clock));
+  }
+  out.finished_ms = env.clock.NowUnixMillis();
+  return out;
+}
+
+std::string RetrainOutcomeJson(const RetrainOutcome& o) {
+  JsonWriter w(1024);
+  w.BeginObject().Key("model").String(o.model).Key("trigger").String(o.trigger);
+  w.Key("started_ms").Int(o.started_ms).Key("finished_ms").Int(o.finished_ms);
+  w.Key("passed").Bool(o.passed);
+  if (!o.error.empty()) w.Key("error").String(o.error);
+  w.Key("champion_version").Int(o.champion_version).Key("version");
+  o.version ? w.Int(*o.version) : w.Null();
+  w.Key("run_id").String(o.run_id);
+  w.Key("data").BeginObject();
+  w.Key("original_rows").Int(static_cast<int64_t>(o.original_rows));
+  w.Key("human_labels").Int(static_cast<int64_t>(o.human_labels));
+  w.Key("weak_positives").Int(static_cast<int64_t>(o.weak_positives));
+  w.Key("low_scored").Int(static_cast<int64_t>(o.low_scored));
+  w.Key("without_text").Int(static_cast<int64_t>(o.without_text));
+  w.Key("evaluation_rows").Int(static_cast<int64_t>(o.evaluation_rows));
+  w.Key("written_rows").Int(static_cast<int64_t>(o.written_rows)).EndObject();
+  w.Key("holdout_accuracy").BeginObject().Key("candidate").Double(o.candidate_holdout);
+  w.Key("champion").Double(o.champion_holdout).EndObject();
+  if (o.candidate_recent) {
+    w.Key("recent_accuracy").BeginObject().Key("candidate").Double(*o.candidate_recent);
+    w.Key("champion").Double(*o.champion_recent).EndObject();
+  }
+  w.Key("gates").BeginArray();
+  for (const auto& g : o.gates) {
+    w.BeginObject().Key("name").String(g.name).Key("passed").Bool(g.passed);
+    w.Key("detail").String(g.detail).EndObject();
+  }
+  w.EndArray().EndObject();
+  return std::move(w).Take();
+}
+
+}  // namespace closedloop
