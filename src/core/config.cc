@@ -193,10 +193,11 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     }
   }
   if (const auto* s = Section(root, "retrain")) {
-    RETURN_IF_ERROR(CheckKeys(*s, "retrain",
-                              {"model", "min_new_labels", "schedule_minutes", "must_pass",
-                               "holdout", "max_holdout_drop", "weak_positive_min_score",
-                               "max_inverse_propensity", "recent_labels", "check_interval_ms"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "retrain",
+                  {"model", "min_new_labels", "schedule_minutes", "must_pass", "holdout",
+                   "max_holdout_drop", "human_label_weight", "weak_positive_min_score",
+                   "max_inverse_propensity", "recent_labels", "check_interval_ms"}));
     auto& r = c.retrain;
     RETURN_IF_ERROR(Read(*s, "retrain", "model", r.model));
     RETURN_IF_ERROR(Read(*s, "retrain", "min_new_labels", r.min_new_labels));
@@ -205,6 +206,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "retrain", "holdout", r.holdout));
     RETURN_IF_ERROR(Read(*s, "retrain", "max_holdout_drop", r.max_holdout_drop));
     RETURN_IF_ERROR(Read(*s, "retrain", "weak_positive_min_score", r.weak_positive_min_score));
+    RETURN_IF_ERROR(Read(*s, "retrain", "human_label_weight", r.human_label_weight));
+    if (!(r.human_label_weight >= 0 && r.human_label_weight <= 100)) {
+      return InvalidArgument("'retrain.human_label_weight' must be from 0 to 100");
+    }
     RETURN_IF_ERROR(Read(*s, "retrain", "max_inverse_propensity", r.max_inverse_propensity));
     RETURN_IF_ERROR(Read(*s, "retrain", "recent_labels", r.recent_labels));
     RETURN_IF_ERROR(Read(*s, "retrain", "check_interval_ms", r.check_interval_ms));

@@ -85,6 +85,7 @@ struct RetrainConfig {
   std::string must_pass;         // CSV text,label of inquiries each candidate must get right
   std::string holdout;           // fixed holdout; "" = the champion's run's test file
   double max_holdout_drop = 0.01;  // accuracy points (0.01 = 1 point) below the champion, at most
+  double human_label_weight = 2;   // a person's label counts this many original rows
   double weak_positive_min_score = 0.8;  // feedback score from which a served answer is a positive
   double max_inverse_propensity = 10;    // cap of the 1/propensity weight
   int64_t recent_labels = 200;           // recent human labels evaluated besides the holdout

@@ -34,6 +34,7 @@ StatusOr<FeedbackDataset> BuildFeedbackDataset(SqliteDb& db, const std::string& 
       e.feedback_id = q.ColumnText(3);
       e.ts_ms = q.ColumnInt(4);
       e.source = "human_label";
+      e.weight = config.human_label_weight;
       out.newest_label_ms = std::max(out.newest_label_ms, e.ts_ms);
       human[e.request_id] = std::move(e);
     }

@@ -2,7 +2,8 @@
 // the prediction log (predictions.db), each with its provenance:
 //   human_label    a person's label for a served prediction (a resolved
 //                  escalation or feedback with `label`); the latest label of a
-//                  prediction wins; weight 1.
+//                  prediction wins; weight human_label_weight (default 2: a
+//                  verified correction outweighs an original row it contradicts).
 //   weak_positive  a served answer (the reply's intent, else the predicted label)
 //                  whose feedback scores (explicit, else implicit) all reach
 //                  weak_positive_min_score; weight = mean score × min(1 /

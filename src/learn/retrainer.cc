@@ -262,6 +262,16 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   // Log the run (always) and register a passing candidate as @challenger.
   TrainingRunRecord record = TextRunRecord(o, trained);
   record.source = "closedloop retrain";
+  // The recipe stays the original one (data, columns, holdout), so that retraining
+  // a retrained champion starts again from the original data plus all feedback;
+  // what this training actually read is the provenance file beside the model.
+  for (auto& [k, v] : record.params) {
+    if (k == "input") v = params["input"];
+    if (k == "text_col") v = text_col;
+    if (k == "label_col") v = label_col;
+    if (k == "test") v = holdout;
+  }
+  record.params.emplace_back("retrain.training_rows_written", std::to_string(out.written_rows));
   record.params.emplace_back("retrain.trigger", trigger);
   record.params.emplace_back("retrain.original_input", params["input"]);
   record.params.emplace_back("retrain.holdout", holdout);

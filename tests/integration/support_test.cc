@@ -114,3 +114,41 @@ TEST_F(SupportTest, BadInquiriesAreClearErrors) {
 
 }  // namespace
 }  // namespace closedloop::testing
+
+namespace closedloop::testing {
+namespace {
+
+TEST_F(SupportTest, EpsilonExplorationRecordsThePropensityOfEveryServedReply) {
+  StartWithRules(R"(intent_model = "support-intent"
+sentiment_model = ""
+confidence_threshold = 0.0
+exploration_epsilon = 0.5
+exploration_seed = 3
+default_reply = "About {intent}."
+)");
+  int explored = 0;
+  const int n = 200;
+  for (int i = 0; i < n; ++i) {
+    auto r = Inquiry(R"({"text":"my card has not arrived yet"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = ParseJson(r.body);
+    ASSERT_EQ(j->Str("decision"), "auto_reply");
+    bool was_explored = r.body.find(R"("explored":true)") != std::string::npos;
+    explored += was_explored;
+    // Three top intents may be replied: greedy 1 - ε + ε/3, each other ε/3.
+    EXPECT_NEAR(j->Num("propensity"), was_explored ? 0.5 / 3 : 0.5 + 0.5 / 3, 1e-9) << r.body;
+    EXPECT_EQ(was_explored, j->Str("reply_intent") != j->Str("intent")) << r.body;
+    if (i < 5 || was_explored) {  // the log holds the served action and its propensity
+      auto p = ParseJson(
+          Fetch(port_, "GET", "/v1/predictions/" + std::string(j->Str("request_id"))).body);
+      EXPECT_EQ(p->Str("action"), j->Str("reply_intent"));
+      EXPECT_NEAR(p->Num("propensity"), j->Num("propensity"), 1e-12);
+    }
+  }
+  // P(explored) = ε · 2/3 = 1/3: 66.7 of 200, standard deviation 6.7.
+  EXPECT_GT(explored, 35);
+  EXPECT_LT(explored, 100);
+}
+
+}  // namespace
+}  // namespace closedloop::testing
