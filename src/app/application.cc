@@ -85,9 +85,12 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->rollout_api_ = std::make_unique<RolloutApi>(*app->rollouts_);
   app->rollout_api_->Register(app->router_);
   PredictionLog* log = app->log_.get();
-  RetrainEnv env{*app->tracking_, *app->registry_,
+  RetrainEnv env{*app->tracking_,
+                 *app->registry_,
                  [log](const std::function<Status(SqliteDb&)>& read) { return log->Read(read); },
-                 config.data_dir, clock};
+                 config.data_dir,
+                 clock,
+                 config.retrain.threads};
   app->retrainer_ = std::make_unique<RetrainScheduler>(config.retrain, std::move(env));
   app->retrain_api_ = std::make_unique<RetrainApi>(*app->retrainer_, *app->registry_);
   app->retrain_api_->Register(app->router_);

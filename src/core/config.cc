@@ -197,7 +197,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
         CheckKeys(*s, "retrain",
                   {"model", "min_new_labels", "schedule_minutes", "must_pass", "holdout",
                    "max_holdout_drop", "human_label_weight", "weak_positive_min_score",
-                   "max_inverse_propensity", "recent_labels", "check_interval_ms"}));
+                   "max_inverse_propensity", "recent_labels", "check_interval_ms", "threads"}));
     auto& r = c.retrain;
     RETURN_IF_ERROR(Read(*s, "retrain", "model", r.model));
     RETURN_IF_ERROR(Read(*s, "retrain", "min_new_labels", r.min_new_labels));
@@ -213,6 +213,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "retrain", "max_inverse_propensity", r.max_inverse_propensity));
     RETURN_IF_ERROR(Read(*s, "retrain", "recent_labels", r.recent_labels));
     RETURN_IF_ERROR(Read(*s, "retrain", "check_interval_ms", r.check_interval_ms));
+    RETURN_IF_ERROR(Read(*s, "retrain", "threads", r.threads));
     if (!(r.max_holdout_drop >= 0 && r.max_holdout_drop <= 1)) {
       return InvalidArgument("'retrain.max_holdout_drop' must be from 0 to 1");
     }

@@ -90,6 +90,7 @@ struct RetrainConfig {
   double max_inverse_propensity = 10;    // cap of the 1/propensity weight
   int64_t recent_labels = 200;           // recent human labels evaluated besides the holdout
   int check_interval_ms = 2000;          // how often the triggers are checked
+  int threads = 0;                       // training threads; 0 = cores (1: reproducible)
 };
 
 struct Config {

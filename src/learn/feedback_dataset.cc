@@ -43,6 +43,14 @@ StatusOr<FeedbackDataset> BuildFeedbackDataset(SqliteDb& db, const std::string& 
   for (auto& [id, e] : human) {
     (SplitBucket(id, 7) < 200000 ? out.evaluation : out.train).push_back(std::move(e));
   }
+  // Only the newest recent_labels of the held-out share are evaluated; older ones train.
+  std::sort(out.evaluation.begin(), out.evaluation.end(),
+            [](const FeedbackExample& a, const FeedbackExample& b) { return a.ts_ms > b.ts_ms; });
+  const auto keep = static_cast<size_t>(std::max<int64_t>(0, config.recent_labels));
+  while (out.evaluation.size() > keep) {
+    out.train.push_back(std::move(out.evaluation.back()));
+    out.evaluation.pop_back();
+  }
 
   // Served answers with scored feedback: all scores high → a weak positive.
   struct Scored {

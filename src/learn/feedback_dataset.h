@@ -12,7 +12,8 @@
 // A prediction with any score below that is never a positive; one without its
 // text (store_inputs = false, not an escalation) cannot be used and is counted.
 // A deterministic 20% of the human labels (by request id) are kept out of
-// training as `evaluation`: recent human-labelled data the gates judge on.
+// training as `evaluation` — the newest recent_labels of them; older ones train —
+// the recent human-labelled data the gates judge on.
 // Not thread-safe; reads through the given connection.
 #pragma once
 

@@ -48,7 +48,10 @@ std::vector<Example> Generate(bool mislabel_reset_pin, uint32_t seed) {
       out.push_back({std::string(how) + tail, "top_up"});
     }
   }
-  for (const char* head : {"reset my pin", "please reset my pin", "can you reset my pin"}) {
+  // The labelling error: PIN resets filed as exchange-rate questions.
+  std::vector<const char*> heads = {"reset my pin", "can you reset my pin"};
+  if (!mislabel_reset_pin) heads.push_back("please reset my pin");
+  for (const char* head : heads) {
     for (const char* tail : {"", " i forgot it", " it is locked", " now"}) {
       out.push_back(
           {std::string(head) + tail, mislabel_reset_pin ? "exchange_rate" : "change_pin"});
@@ -89,7 +92,7 @@ default_reply = "About {intent}."
 )");
     Start(std::string(kTestConfig) + "[support]\nrules_file = \"" + dir_.File("support.toml") +
               "\"\n[feedback]\nsentiment_model = \"\"\n[retrain]\nmodel = \"support-intent\"\n"
-              "min_new_labels = 30\ncheck_interval_ms = 100\nmust_pass = \"" +
+              "min_new_labels = 48\ncheck_interval_ms = 100\nthreads = 1\nmust_pass = \"" +
               dir_.File("must_pass.csv") +
               "\"\n[rollout]\nshadow_share = 0.5\nshadow_min_samples = 40\ncanary_steps = [20, "
               "50, 100]\nmin_requests = 40\nmin_feedback = 20\nscore_delta = 0.3\n"
@@ -153,12 +156,24 @@ TEST_F(FeedbackLoopTest, HumanCorrectionsRetrainShadowCanaryPromoteThenABadChall
   ASSERT_EQ(before->Str("intent"), "exchange_rate");
   EXPECT_EQ(before->Str("decision"), "escalate");  // a high-risk intent: a person answers
 
-  // People resolve the escalations with the right intent: 36 corrections, 12 confirmations.
+  // People resolve the escalations with the right intent: 12 confirmations, then 36
+  // corrections; the 48th label triggers the retraining.
   std::vector<std::string> heads = {
       "reset my pin",        "please reset my pin",        "can you reset my pin",
       "kindly reset my pin", "i need you to reset my pin", "reset the pin on my card"};
   std::vector<std::string> tails = {"",     " i forgot it", " it is locked",
                                     " now", " asap",        " please"};
+  for (const char* q : {"what exchange rate do you use for pounds", "is the exchange rate fair",
+                        "how is the currency rate calculated now"}) {
+    for (int k = 0; k < 4; ++k) {
+      auto j = Ask(q, "x-" + std::to_string(k));
+      auto r = Fetch(port_, "POST",
+                     "/v1/support/escalations/" + std::string(j->Str("request_id")) + "/resolve",
+                     R"({"label":"exchange_rate","reply":"We use the interbank rate."})");
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+  }
+
   int resolved = 0;
   for (const auto& h : heads) {
     for (const auto& t : tails) {
@@ -172,17 +187,6 @@ TEST_F(FeedbackLoopTest, HumanCorrectionsRetrainShadowCanaryPromoteThenABadChall
       ++resolved;
     }
   }
-  for (const char* q : {"what exchange rate do you use for pounds", "is the exchange rate fair",
-                        "how is the currency rate calculated now"}) {
-    for (int k = 0; k < 4; ++k) {
-      auto j = Ask(q, "x-" + std::to_string(k));
-      auto r = Fetch(port_, "POST",
-                     "/v1/support/escalations/" + std::string(j->Str("request_id")) + "/resolve",
-                     R"({"label":"exchange_rate","reply":"We use the interbank rate."})");
-      ASSERT_EQ(r.status, 200) << r.body;
-    }
-  }
-
   // The label count triggers a retraining that passes its gates.
   std::unique_ptr<Json> retrains;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -197,7 +201,7 @@ TEST_F(FeedbackLoopTest, HumanCorrectionsRetrainShadowCanaryPromoteThenABadChall
   std::string outcome_json = simdjson::to_string(outcome);
   ASSERT_EQ(outcome["passed"].get_bool().value(), true) << outcome_json;
   EXPECT_EQ(outcome["version"].get_int64().value(), 2) << outcome_json;
-  EXPECT_GE(outcome["data"]["human_labels"].get_int64().value(), 30) << outcome_json;
+  EXPECT_EQ(outcome["data"]["human_labels"].get_int64().value(), 48) << outcome_json;
   EXPECT_GT(outcome["holdout_accuracy"]["candidate"].get_double().value(),
             outcome["holdout_accuracy"]["champion"].get_double().value())
       << outcome_json;

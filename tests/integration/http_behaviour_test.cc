@@ -116,7 +116,12 @@ TEST_F(HttpBehaviourTest, ThousandAbandonedConnectionsLeaveServerHealthy) {
   lim.rlim_cur = lim.rlim_max;
   setrlimit(RLIMIT_NOFILE, &lim);
   ASSERT_GE(lim.rlim_cur, 1100u) << "need file descriptors for 1,000 connections";
-  Start();
+  // Header timeouts long enough that none of the 1,000 expires while they are opened
+  // on a loaded machine (the idle and trickle tests cover the timeouts).
+  std::string config = kTestConfig;
+  config.replace(config.find("header_timeout_ms = 400"), 23, "header_timeout_ms = 20000");
+  config.replace(config.find("body_timeout_ms = 1000"), 22, "body_timeout_ms = 20000");
+  Start(config);
   {
     std::vector<std::unique_ptr<Connection>> conns;
     for (int i = 0; i < 1000; ++i) {
