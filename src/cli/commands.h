@@ -15,5 +15,6 @@ void AddModelsCommand(CLI::App& app, int& exit_code);
 void AddFeedbackCommand(CLI::App& app, int& exit_code);
 void AddRetrainCommand(CLI::App& app, int& exit_code);
 void AddRolloutsCommand(CLI::App& app, int& exit_code);
+void AddDriftCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   closedloop::AddFeedbackCommand(app, exit_code);
   closedloop::AddRetrainCommand(app, exit_code);
   closedloop::AddRolloutsCommand(app, exit_code);
+  closedloop::AddDriftCommand(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "closedloop " << CLOSEDLOOP_VERSION << "\n";
   });

@@ -114,5 +114,36 @@ TEST_F(CliTest, TrainingRunIsLoggedToTheTrackingServer) {
   EXPECT_EQ(step, 4);
 }
 
+TEST_F(CliTest, DriftReportsPerColumnAndRefusesMismatchedColumns) {
+  std::string ref = "amount,plan\n", cur = "amount,plan\n";
+  for (int i = 0; i < 400; ++i) {
+    ref += std::to_string(50 + (i * 37) % 21) + "," + (i % 3 ? "free" : "pro") + "\n";
+    cur += std::to_string(58 + (i * 37) % 21) + "," + (i % 3 ? "free" : "pro") + "\n";
+  }
+  WriteFile(dir_.File("ref.csv"), ref);
+  WriteFile(dir_.File("cur.csv"), cur);
+  auto table =
+      RunClosedloop("drift --ref " + dir_.File("ref.csv") + " --cur " + dir_.File("cur.csv"));
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("dataset drift: YES (1 of 2 columns drifted"), std::string::npos)
+      << table.output;
+  auto json = RunClosedloop("drift --json --columns plan --ref " + dir_.File("ref.csv") +
+                            " --cur " + dir_.File("cur.csv"));
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.output.find(R"("name":"plan","kind":"categorical","test":"chi_square")"),
+            std::string::npos)
+      << json.output;
+  WriteFile(dir_.File("other.csv"), "amount,age\n1,2\n");
+  auto bad =
+      RunClosedloop("drift --ref " + dir_.File("ref.csv") + " --cur " + dir_.File("other.csv"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("only in --ref: plan; only in --cur: age"), std::string::npos)
+      << bad.output;
+  auto unknown = RunClosedloop("drift --columns nope --ref " + dir_.File("ref.csv") + " --cur " +
+                               dir_.File("cur.csv"));
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("nope"), std::string::npos) << unknown.output;
+}
+
 }  // namespace
 }  // namespace closedloop::testing
