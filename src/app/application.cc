@@ -94,6 +94,20 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->retrainer_ = std::make_unique<RetrainScheduler>(config.retrain, std::move(env));
   app->retrain_api_ = std::make_unique<RetrainApi>(*app->retrainer_, *app->registry_);
   app->retrain_api_->Register(app->router_);
+  // CRITICAL drift asks the retrainer for a new candidate (it waits while one is in rollout).
+  RetrainScheduler* retrainer = app->retrainer_.get();
+  ModelRegistry* registry = app->registry_.get();
+  app->drift_ = std::make_unique<DriftMonitor>(
+      config.monitor, *app->models_, *app->log_, clock,
+      [retrainer, registry](const std::string& model, const std::string& reason) {
+        if (registry->GetVersionByAlias(model, "challenger").ok()) {
+          LogInfo("drift: a challenger is already in rollout; no retraining").Kv("model", model);
+          return;
+        }
+        retrainer->Request(model, reason);
+      });
+  app->drift_api_ = std::make_unique<DriftApi>(*app->drift_);
+  app->drift_api_->Register(app->router_);
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;
@@ -103,6 +117,7 @@ Status Application::Start() {
   RETURN_IF_ERROR(server_->Start());
   rollouts_->StartBackground();
   retrainer_->Start();
+  drift_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
         *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
@@ -191,6 +206,7 @@ void Application::Shutdown() {
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   rollouts_->Stop();
+  drift_->Stop();
   retrainer_->Stop();       // a retraining in progress finishes first
   models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();

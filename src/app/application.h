@@ -20,6 +20,8 @@
 #include "http/server.h"
 #include "learn/retrain_api.h"
 #include "learn/retrain_scheduler.h"
+#include "monitor/drift_api.h"
+#include "monitor/drift_monitor.h"
 #include "monitor/metrics.h"
 #include "rollout/rollout_api.h"
 #include "rollout/rollout_controller.h"
@@ -77,6 +79,8 @@ class Application {
   std::unique_ptr<RolloutApi> rollout_api_;
   std::unique_ptr<RetrainScheduler> retrainer_;
   std::unique_ptr<RetrainApi> retrain_api_;
+  std::unique_ptr<DriftMonitor> drift_;
+  std::unique_ptr<DriftApi> drift_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

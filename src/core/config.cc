@@ -89,7 +89,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   Config c;
   RETURN_IF_ERROR(CheckKeys(root, "",
                             {"data_dir", "server", "serving", "prediction_log", "feedback",
-                             "support", "rollout", "retrain", "logging"}));
+                             "support", "rollout", "retrain", "monitor", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -221,6 +221,24 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
       return InvalidArgument("'retrain.max_inverse_propensity' must be >= 1");
     }
     if (r.check_interval_ms <= 0) return InvalidArgument("'retrain.check_interval_ms' must be > 0");
+  }
+  if (const auto* s = Section(root, "monitor")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "monitor",
+                              {"window_predictions", "min_window", "min_labels", "interval_ms",
+                               "mmd_permutations", "max_vectors", "alpha", "retrain_on_critical"}));
+    auto& m = c.monitor;
+    RETURN_IF_ERROR(Read(*s, "monitor", "window_predictions", m.window_predictions));
+    RETURN_IF_ERROR(Read(*s, "monitor", "min_window", m.min_window));
+    RETURN_IF_ERROR(Read(*s, "monitor", "min_labels", m.min_labels));
+    RETURN_IF_ERROR(Read(*s, "monitor", "interval_ms", m.interval_ms));
+    RETURN_IF_ERROR(Read(*s, "monitor", "mmd_permutations", m.mmd_permutations));
+    RETURN_IF_ERROR(Read(*s, "monitor", "max_vectors", m.max_vectors));
+    RETURN_IF_ERROR(Read(*s, "monitor", "alpha", m.alpha));
+    RETURN_IF_ERROR(Read(*s, "monitor", "retrain_on_critical", m.retrain_on_critical));
+    if (m.window_predictions < 2 || m.min_window < 2) {
+      return InvalidArgument("'monitor.window_predictions' and 'monitor.min_window' must be >= 2");
+    }
+    if (!(m.alpha > 0 && m.alpha < 1)) return InvalidArgument("'monitor.alpha' must be in (0, 1)");
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

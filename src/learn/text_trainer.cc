@@ -17,6 +17,7 @@
 
 #include "core/sha256.h"
 #include "learn/calibration.h"
+#include "learn/profile_builder.h"
 #include "learn/staged_dir.h"
 #include "learn/training_data.h"
 #include "serving/fasttext_backend.h"
@@ -252,6 +253,21 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   config.labels = backend->labels();
   config.temperature = result.temperature;
   RETURN_IF_ERROR(WriteVersionFiles(staging.string(), config, result.validation, result.test));
+  {  // The reference the drift monitor compares production windows with.
+    ASSIGN_OR_RETURN(auto served, FastTextBackend::Load(model_file, result.temperature));
+    std::vector<std::string> texts, truth;
+    const size_t tc = *validation_src->Column(o.text_col),
+                 lc = *validation_src->Column(o.label_col);
+    for (size_t r : validation_rows) {
+      texts.push_back(validation_src->rows[r][tc]);
+      truth.push_back(validation_src->rows[r][lc]);
+    }
+    auto profile = BuildTextProfile(*served, texts, truth);
+    if (profile.ok()) {
+      std::ofstream out(staging / kProfileFile);
+      out << TextProfileJson(*profile);
+    }
+  }
   result.model_bytes = FileSize(model_file);
   result.model_path = (staged.final_path() / fs::path(model_file).filename()).string();
   RETURN_IF_ERROR(staged.Publish());

@@ -11,6 +11,10 @@ StatusOr<std::vector<float>> Backend::SentenceVector(std::string_view) const {
                          "' have no sentence vectors");
 }
 
+StatusOr<double> Backend::OovRate(std::string_view) const {
+  return InvalidArgument("models of flavor '" + std::string(flavor()) + "' have no vocabulary");
+}
+
 const std::vector<std::string>& Backend::feature_names() const {
   static const std::vector<std::string> kNone;
   return kNone;

@@ -47,6 +47,9 @@ class Backend {
   // A fixed-size embedding of the text (fastText's sentence vector), for
   // clustering and drift. Default: unsupported by the flavor.
   virtual StatusOr<std::vector<float>> SentenceVector(std::string_view text) const;
+  // Share of the text's words the model has no vector for (0 for an empty text).
+  // Default: unsupported by the flavor.
+  virtual StatusOr<double> OovRate(std::string_view text) const;
 
   // Tabular models: feature names in column order (empty for other flavors), and
   // one row of values in that order (NaN marks a missing value).

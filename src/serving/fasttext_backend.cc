@@ -181,4 +181,15 @@ StatusOr<std::vector<float>> FastTextBackend::SentenceVector(std::string_view te
   return std::vector<float>(vec.data(), vec.data() + vec.size());
 }
 
+StatusOr<double> FastTextBackend::OovRate(std::string_view text) const {
+  std::istringstream in(NormalizeText(text));
+  auto dict = model_->getDictionary();
+  size_t words = 0, unknown = 0;
+  for (std::string w; in >> w;) {
+    ++words;
+    if (dict->getId(w) < 0) ++unknown;
+  }
+  return words == 0 ? 0.0 : static_cast<double>(unknown) / static_cast<double>(words);
+}
+
 }  // namespace closedloop

@@ -36,6 +36,7 @@ class FastTextBackend final : public Backend {
   const std::vector<std::string>& labels() const override { return labels_; }
   StatusOr<LabelScores> PredictText(std::string_view text, int k) const override;
   StatusOr<std::vector<float>> SentenceVector(std::string_view text) const override;
+  StatusOr<double> OovRate(std::string_view text) const override;
   // OIP: input "text" BYTES [-1] (or [-1,1]); outputs "label" BYTES [-1],
   // "confidence" FP32 [-1], "probabilities" FP32 [-1, labels] in label order.
   std::vector<TensorSpec> InputSpecs() const override;

@@ -1,0 +1,43 @@
+#include "monitor/drift_api.h"
+
+#include <charconv>
+
+#include "core/json_writer.h"
+#include "http/query.h"
+
+namespace closedloop {
+
+void DriftApi::Register(Router& router) {
+  router.Add(boost::beast::http::verb::get, "/v1/drift", [this](RequestContext& c) { Get(c); });
+}
+
+void DriftApi::Get(RequestContext& ctx) {
+  std::string target(ctx.request.target());
+  std::string model = QueryParam(target, "model").value_or("");
+  std::vector<ModelDriftReport> reports;
+  if (auto win = QueryParam(target, "window")) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(win->data(), win->data() + win->size(), n);
+    if (ec != std::errc() || p != win->data() + win->size() || n < 2 || n > 1000000) {
+      return ctx.Error(InvalidArgument("parameter 'window' must be from 2 to 1000000 predictions"));
+    }
+    if (model.empty()) return ctx.Error(InvalidArgument("parameter 'window' needs 'model'"));
+    auto r = monitor_.Evaluate(model, n);
+    if (!r.ok()) return ctx.Error(r.status());
+    reports.push_back(std::move(r).value());
+  } else {
+    reports = monitor_.Latest(model);
+    if (reports.empty() && !model.empty()) {
+      auto r = monitor_.Evaluate(model);
+      if (!r.ok()) return ctx.Error(r.status());
+      reports.push_back(std::move(r).value());
+    }
+  }
+  JsonWriter w(4096);
+  w.BeginObject().Key("reports").BeginArray();
+  for (const auto& r : reports) w.Raw(ModelDriftReportJson(r));
+  w.EndArray().EndObject();
+  ctx.Json(200, std::move(w).Take());
+}
+
+}  // namespace closedloop

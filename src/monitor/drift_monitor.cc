@@ -1,0 +1,338 @@
+#include "monitor/drift_monitor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/json_writer.h"
+#include "core/logging.h"
+#include "monitor/drift_stats.h"
+#include "monitor/text_profile.h"
+
+namespace closedloop {
+
+namespace {
+
+struct Window {
+  std::vector<std::string> texts;
+  std::vector<double> confidence;
+  std::map<std::string, double> predicted, labels;
+  int64_t count = 0, labelled = 0, from_ms = 0, to_ms = 0;
+  std::string newest_id, oldest_id;
+};
+
+// PSI over categories (shares of counts; an empty share is 1e-4).
+double CategoricalPsi(const std::map<std::string, double>& ref,
+                      const std::map<std::string, double>& cur) {
+  std::set<std::string> keys;
+  double nr = 0, nc = 0;
+  for (const auto& [k, v] : ref) keys.insert(k), nr += v;
+  for (const auto& [k, v] : cur) keys.insert(k), nc += v;
+  double psi = 0;
+  for (const auto& k : keys) {
+    auto r = ref.count(k) ? ref.at(k) / nr : 0, c = cur.count(k) ? cur.at(k) / nc : 0;
+    r = r == 0 ? 1e-4 : r;
+    c = c == 0 ? 1e-4 : c;
+    psi += (c - r) * std::log(c / r);
+  }
+  return psi;
+}
+
+DriftSignal Categorical(const char* name, const std::map<std::string, double>& ref,
+                        const std::map<std::string, double>& cur) {
+  DriftSignal s;
+  s.name = name;
+  std::set<std::string> keys;
+  for (const auto& [k, v] : ref) keys.insert(k);
+  for (const auto& [k, v] : cur) keys.insert(k);
+  // Reference counts + 0.5 for every category of either side, so a category the
+  // reference sample never showed is still testable (its expected count is small, not 0).
+  std::vector<double> rc, cc;
+  for (const auto& k : keys) {
+    rc.push_back((ref.count(k) ? ref.at(k) : 0) + 0.5);
+    cc.push_back(cur.count(k) ? cur.at(k) : 0);
+  }
+  s.psi = CategoricalPsi(ref, cur);
+  s.severity = SeverityName(PsiSeverity(*s.psi));
+  auto chi = ChiSquare(rc, cc);
+  if (chi.ok()) {
+    s.test = "chi_square";
+    s.statistic = chi->statistic;
+    s.p_value = chi->p_value;
+  } else {  // categories the reference never had: PSI alone decides
+    s.test = "none";
+    s.note = chi.status().message();
+    s.drifted = *s.psi > 0.1;
+  }
+  return s;
+}
+
+DriftSignal Numeric(const char* name, const std::vector<double>& ref,
+                    const std::vector<double>& cur) {
+  DriftSignal s;
+  s.name = name;
+  s.test = "ks";
+  auto ks = KolmogorovSmirnov(ref, cur);
+  if (!ks.ok()) {
+    s.test = "none";
+    s.note = ks.status().message();
+    return s;
+  }
+  s.statistic = ks->statistic;
+  s.p_value = ks->p_value;
+  if (auto psi = Psi(ref, cur); psi.ok()) {
+    s.psi = *psi;
+    s.severity = SeverityName(PsiSeverity(*psi));
+  }
+  return s;
+}
+
+int Rank(const std::string& severity) {
+  return severity == "CRITICAL" ? 2 : severity == "WARNING" ? 1 : 0;
+}
+
+}  // namespace
+
+DriftMonitor::DriftMonitor(const MonitorConfig& config, const ModelRepository& models,
+                           PredictionLog& log, const Clock& clock, RetrainHook on_critical)
+    : config_(config),
+      models_(models),
+      log_(log),
+      clock_(clock),
+      on_critical_(std::move(on_critical)) {}
+
+DriftMonitor::~DriftMonitor() { Stop(); }
+
+StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int64_t window_size) {
+  if (window_size <= 0) window_size = config_.window_predictions;
+  auto resolved = models_.Resolve(model + "@champion", "");
+  if (!resolved.ok()) resolved = models_.Resolve(model, "");  // no alias: the newest version
+  if (!resolved.ok()) return resolved.status();
+  std::shared_ptr<const ModelVersion> champion = std::move(resolved).value();
+  ModelDriftReport r;
+  r.model = model;
+  r.version = champion->version_label;
+  r.computed_ms = clock_.NowUnixMillis();
+  auto profile = LoadTextProfile(std::filesystem::path(champion->path).parent_path().string());
+  if (!profile.ok()) {
+    r.state = "no_reference";
+    r.severity = "OK";
+    DriftSignal s;
+    s.name = "reference";
+    s.test = "none";
+    s.note = profile.status().message();
+    r.signals.push_back(s);
+  } else {
+    Window w;
+    (void)log_.Flush(std::chrono::seconds(2));  // what was answered is in the window
+    RETURN_IF_ERROR(log_.Read([&](SqliteDb& db) -> Status {
+      ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, input_text, label, confidence "
+                                          "FROM predictions WHERE model = ? ORDER BY request_id "
+                                          "DESC LIMIT ?"));
+      q.BindText(1, model);
+      q.BindInt(2, window_size);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        if (w.count == 0) {
+          w.newest_id = q.ColumnText(0);
+          w.to_ms = q.ColumnInt(1);
+        }
+        w.oldest_id = q.ColumnText(0);
+        w.from_ms = q.ColumnInt(1);
+        ++w.count;
+        if (auto t = q.ColumnTextOrNull(2)) w.texts.push_back(*t);
+        w.predicted[q.ColumnText(3)] += 1;
+        w.confidence.push_back(q.ColumnDouble(4));
+      }
+      if (w.count == 0) return OkStatus();
+      ASSIGN_OR_RETURN(auto l, db.Prepare("SELECT f.label FROM feedback f JOIN predictions p ON "
+                                          "p.request_id = f.request_id WHERE p.model = ? AND "
+                                          "f.label IS NOT NULL AND p.request_id >= ?"));
+      l.BindText(1, model);
+      l.BindText(2, w.oldest_id);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, l.Step());
+        if (!row) break;
+        w.labels[l.ColumnText(0)] += 1;
+        ++w.labelled;
+      }
+      return OkStatus();
+    }));
+    r.window_predictions = w.count;
+    r.window_labels = w.labelled;
+    r.from_ms = w.from_ms;
+    r.to_ms = w.to_ms;
+    r.newest_request_id = w.newest_id;
+    if (w.count < config_.min_window) {
+      r.state = "not_enough_data";
+      r.severity = "OK";
+      DriftSignal s;
+      s.name = "window";
+      s.test = "none";
+      s.note = "not enough data: " + std::to_string(w.count) + " predictions, " +
+               std::to_string(config_.min_window) + " needed";
+      r.signals.push_back(s);
+    } else {
+      r.state = "ok";
+      r.signals.push_back(Categorical("prediction", profile->predicted, w.predicted));
+      r.signals.push_back(Numeric("confidence", profile->confidence, w.confidence));
+      if (!w.texts.empty()) {
+        std::vector<double> lengths, oov;
+        std::vector<std::vector<float>> vectors;
+        for (const auto& t : w.texts) {
+          lengths.push_back(static_cast<double>(t.size()));
+          if (auto o = champion->backend->OovRate(t); o.ok()) oov.push_back(*o);
+          if (static_cast<int64_t>(vectors.size()) < config_.max_vectors) {
+            if (auto v = champion->backend->SentenceVector(t); v.ok()) {
+              vectors.push_back(std::move(v).value());
+            }
+          }
+        }
+        r.signals.push_back(Numeric("text_length", profile->text_length, lengths));
+        if (!profile->oov_rate.empty() && !oov.empty()) {
+          r.signals.push_back(Numeric("oov_rate", profile->oov_rate, oov));
+        }
+        if (!profile->vectors.empty() && vectors.size() >= 2) {
+          DriftSignal s;
+          s.name = "embedding";
+          s.test = "mmd";
+          auto mmd = MmdPermutationTest(profile->vectors, vectors, config_.mmd_permutations,
+                                        static_cast<uint64_t>(w.count));
+          if (mmd.ok()) {
+            s.statistic = mmd->statistic;
+            s.p_value = mmd->p_value;
+          } else {
+            s.test = "none";
+            s.note = mmd.status().message();
+          }
+          r.signals.push_back(s);
+        }
+      }
+      if (w.labelled >= config_.min_labels && !profile->truth.empty()) {
+        r.signals.push_back(Categorical("label", profile->truth, w.labels));
+      } else {
+        DriftSignal s;
+        s.name = "label";
+        s.test = "none";
+        s.note = "not enough data: " + std::to_string(w.labelled) + " human labels, " +
+                 std::to_string(config_.min_labels) + " needed";
+        r.signals.push_back(s);
+      }
+      // Benjamini–Hochberg over the window's tests.
+      std::vector<double> p;
+      std::vector<DriftSignal*> tested;
+      for (auto& s : r.signals) {
+        if (s.p_value) {
+          p.push_back(*s.p_value);
+          tested.push_back(&s);
+        }
+      }
+      auto adj = BenjaminiHochberg(p);
+      for (size_t i = 0; i < tested.size(); ++i) {
+        tested[i]->adjusted_p_value = adj[i];
+        tested[i]->drifted = adj[i] < config_.alpha;
+        if (tested[i]->name == "embedding" && tested[i]->drifted) tested[i]->severity = "WARNING";
+      }
+      r.severity = "OK";
+      for (const auto& s : r.signals) {
+        if (Rank(s.severity) > Rank(r.severity)) r.severity = s.severity;
+      }
+    }
+    if (r.severity == "CRITICAL" && config_.retrain_on_critical && on_critical_) {
+      bool fire;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = last_trigger_.find(model);
+        fire = it == last_trigger_.end() || w.oldest_id > it->second;
+        if (fire) last_trigger_[model] = w.newest_id;
+      }
+      if (fire) {
+        std::string reason = "drift:";
+        for (const auto& s : r.signals) {
+          if (s.severity == "CRITICAL") reason += " " + s.name;
+        }
+        r.retrain_requested = true;
+        LogWarn("critical drift: requesting a retraining").Kv("model", model).Kv("signals", reason);
+        on_critical_(model, reason);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& kept = reports_[model];
+  kept.push_front(r);
+  if (kept.size() > 20) kept.pop_back();
+  return r;
+}
+
+std::vector<ModelDriftReport> DriftMonitor::Latest(const std::string& model) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModelDriftReport> out;
+  for (const auto& [name, kept] : reports_) {
+    if (!model.empty() && name != model) continue;
+    out.insert(out.end(), kept.begin(), kept.end());
+  }
+  return out;
+}
+
+void DriftMonitor::Start() {
+  if (config_.interval_ms <= 0) return;
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(config_.interval_ms));
+      if (stop_) break;
+      lock.unlock();
+      std::set<std::string> names;
+      for (const ModelState& m : models_.List()) {
+        if (m.ready) names.insert(m.name);
+      }
+      for (const auto& name : names) {
+        auto mv = models_.Resolve(name, "");
+        if (!mv.ok() || (*mv)->backend->flavor() != "fasttext") continue;
+        auto r = Evaluate(name);
+        if (!r.ok())
+          LogWarn("drift check failed").Kv("model", name).Kv("error", r.status().message());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void DriftMonitor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string ModelDriftReportJson(const ModelDriftReport& r) {
+  JsonWriter w(2048);
+  auto opt = [&](const char* key, const std::optional<double>& v) {
+    w.Key(key);
+    v ? w.Double(*v) : w.Null();
+  };
+  w.BeginObject().Key("model").String(r.model).Key("reference_version").String(r.version);
+  w.Key("computed_ms").Int(r.computed_ms).Key("state").String(r.state);
+  w.Key("severity").String(r.severity);
+  w.Key("window").BeginObject().Key("predictions").Int(r.window_predictions);
+  w.Key("labels").Int(r.window_labels).Key("from_ms").Int(r.from_ms).Key("to_ms").Int(r.to_ms);
+  w.EndObject().Key("signals").BeginArray();
+  for (const auto& s : r.signals) {
+    w.BeginObject().Key("name").String(s.name).Key("test").String(s.test);
+    opt("statistic", s.statistic);
+    opt("p_value", s.p_value);
+    opt("adjusted_p_value", s.adjusted_p_value);
+    opt("psi", s.psi);
+    w.Key("severity").String(s.severity).Key("drifted").Bool(s.drifted);
+    if (!s.note.empty()) w.Key("note").String(s.note);
+    w.EndObject();
+  }
+  w.EndArray().Key("retrain_requested").Bool(r.retrain_requested).EndObject();
+  return std::move(w).Take();
+}
+
+}  // namespace closedloop
