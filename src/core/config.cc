@@ -148,24 +148,26 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "support", "rules_file", c.support.rules_file));
   }
   if (const auto* s = Section(root, "rollout")) {
-    RETURN_IF_ERROR(
-        CheckKeys(*s, "rollout",
-                  {"auto_start", "shadow_share", "shadow_min_samples", "shadow_min_agreement",
-                   "canary_steps", "alpha", "power", "score_delta", "error_delta", "min_requests",
-                   "min_feedback", "latency_tolerance", "evaluate_interval_ms"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "rollout",
+        {"auto_start", "shadow_share", "shadow_min_samples", "shadow_min_agreement", "canary_steps",
+         "alpha", "power", "score_delta", "error_delta", "min_requests", "min_feedback",
+         "latency_tolerance", "latency_tolerance_ms", "evaluate_interval_ms"}));
     auto& r = c.rollout;
     RETURN_IF_ERROR(Read(*s, "rollout", "auto_start", r.auto_start));
     RETURN_IF_ERROR(Read(*s, "rollout", "shadow_min_samples", r.shadow_min_samples));
     RETURN_IF_ERROR(Read(*s, "rollout", "min_requests", r.min_requests));
     RETURN_IF_ERROR(Read(*s, "rollout", "min_feedback", r.min_feedback));
     RETURN_IF_ERROR(Read(*s, "rollout", "evaluate_interval_ms", r.evaluate_interval_ms));
-    for (auto [key, field, lo, hi] : {std::tuple{"shadow_share", &r.shadow_share, 0.0, 1.0},
-                                      {"shadow_min_agreement", &r.shadow_min_agreement, 0.0, 1.0},
-                                      {"alpha", &r.alpha, 1e-9, 0.5},
-                                      {"power", &r.power, 0.5, 0.999999},
-                                      {"score_delta", &r.score_delta, 0.0, 2.0},
-                                      {"error_delta", &r.error_delta, 1e-6, 1.0},
-                                      {"latency_tolerance", &r.latency_tolerance, 0.0, 100.0}}) {
+    for (auto [key, field, lo, hi] :
+         {std::tuple{"shadow_share", &r.shadow_share, 0.0, 1.0},
+          {"shadow_min_agreement", &r.shadow_min_agreement, 0.0, 1.0},
+          {"alpha", &r.alpha, 1e-9, 0.5},
+          {"power", &r.power, 0.5, 0.999999},
+          {"score_delta", &r.score_delta, 0.0, 2.0},
+          {"error_delta", &r.error_delta, 1e-6, 1.0},
+          {"latency_tolerance", &r.latency_tolerance, 0.0, 100.0},
+          {"latency_tolerance_ms", &r.latency_tolerance_ms, 0.0, 1e6}}) {
       RETURN_IF_ERROR(Read(*s, "rollout", key, *field));
       if (!(*field >= lo && *field <= hi)) {
         return InvalidArgument(std::string("'rollout.") + key + "' must be from " +

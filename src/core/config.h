@@ -73,7 +73,8 @@ struct RolloutConfig {
   double error_delta = 0.01;   // smallest rise of the failure rate to detect
   int64_t min_requests = 100;  // per arm and step, at least
   int64_t min_feedback = 30;   // feedback scores per arm and step, at least
-  double latency_tolerance = 0.5;  // challenger p99 may exceed the champion's by this share
+  double latency_tolerance = 0.5;     // challenger p99 may exceed the champion's by this share
+  double latency_tolerance_ms = 1.0;  // ... and by this much: sub-millisecond noise is no harm
   int evaluate_interval_ms = 1000;
 };
 

@@ -206,13 +206,9 @@ void SupportApi::ListEscalations(RequestContext& ctx) {
   if (status != "open" && status != "resolved" && status != "all") {
     return ctx.Error(InvalidArgument("parameter 'status' must be open, resolved or all"));
   }
-  int64_t limit = 100;
-  if (auto l = QueryParam(target, "limit")) {
-    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 10000) {
-      return ctx.Error(InvalidArgument("parameter 'limit' must be from 1 to 10000"));
-    }
-  }
+  auto limit_or = QueryInt(target, "limit", 100, 1, 10000);
+  if (!limit_or.ok()) return ctx.Error(limit_or.status());
+  const int64_t limit = *limit_or;
   JsonWriter w;
   Status s = log_.Read([&](SqliteDb& db) -> Status {
     ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, customer_id, text, intent, "

@@ -1,5 +1,7 @@
 #include "http/query.h"
 
+#include <charconv>
+
 namespace closedloop {
 namespace {
 
@@ -43,6 +45,19 @@ std::optional<std::string> QueryParam(std::string_view target, std::string_view 
     rest.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+StatusOr<int64_t> QueryInt(std::string_view target, std::string_view key, int64_t fallback,
+                           int64_t lo, int64_t hi) {
+  auto v = QueryParam(target, key);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi) {
+    return InvalidArgument("parameter '" + std::string(key) + "' must be from " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return out;
 }
 
 }  // namespace closedloop

@@ -15,14 +15,11 @@ void DriftApi::Get(RequestContext& ctx) {
   std::string target(ctx.request.target());
   std::string model = QueryParam(target, "model").value_or("");
   std::vector<ModelDriftReport> reports;
-  if (auto win = QueryParam(target, "window")) {
-    int64_t n = 0;
-    auto [p, ec] = std::from_chars(win->data(), win->data() + win->size(), n);
-    if (ec != std::errc() || p != win->data() + win->size() || n < 2 || n > 1000000) {
-      return ctx.Error(InvalidArgument("parameter 'window' must be from 2 to 1000000 predictions"));
-    }
+  if (QueryParam(target, "window")) {
+    auto n = QueryInt(target, "window", 0, 2, 1000000);
+    if (!n.ok()) return ctx.Error(n.status());
     if (model.empty()) return ctx.Error(InvalidArgument("parameter 'window' needs 'model'"));
-    auto r = monitor_.Evaluate(model, n);
+    auto r = monitor_.Evaluate(model, *n);
     if (!r.ok()) return ctx.Error(r.status());
     reports.push_back(std::move(r).value());
   } else {

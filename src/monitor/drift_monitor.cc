@@ -88,6 +88,15 @@ DriftSignal Numeric(const char* name, const std::vector<double>& ref,
   return s;
 }
 
+// A signal that could not be computed, and why.
+DriftSignal Unavailable(const char* name, std::string note) {
+  DriftSignal s;
+  s.name = name;
+  s.test = "none";
+  s.note = std::move(note);
+  return s;
+}
+
 int Rank(const std::string& severity) {
   return severity == "CRITICAL" ? 2 : severity == "WARNING" ? 1 : 0;
 }
@@ -118,11 +127,7 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
   if (!profile.ok()) {
     r.state = "no_reference";
     r.severity = "OK";
-    DriftSignal s;
-    s.name = "reference";
-    s.test = "none";
-    s.note = profile.status().message();
-    r.signals.push_back(s);
+    r.signals.push_back(Unavailable("reference", profile.status().message()));
   } else {
     Window w;
     (void)log_.Flush(std::chrono::seconds(2));  // what was answered is in the window
@@ -168,12 +173,9 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
     if (w.count < config_.min_window) {
       r.state = "not_enough_data";
       r.severity = "OK";
-      DriftSignal s;
-      s.name = "window";
-      s.test = "none";
-      s.note = "not enough data: " + std::to_string(w.count) + " predictions, " +
-               std::to_string(config_.min_window) + " needed";
-      r.signals.push_back(s);
+      r.signals.push_back(
+          Unavailable("window", "not enough data: " + std::to_string(w.count) + " predictions, " +
+                                    std::to_string(config_.min_window) + " needed"));
     } else {
       r.state = "ok";
       r.signals.push_back(Categorical("prediction", profile->predicted, w.predicted));
@@ -213,12 +215,9 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
       if (w.labelled >= config_.min_labels && !profile->truth.empty()) {
         r.signals.push_back(Categorical("label", profile->truth, w.labels));
       } else {
-        DriftSignal s;
-        s.name = "label";
-        s.test = "none";
-        s.note = "not enough data: " + std::to_string(w.labelled) + " human labels, " +
-                 std::to_string(config_.min_labels) + " needed";
-        r.signals.push_back(s);
+        r.signals.push_back(Unavailable(
+            "label", "not enough data: " + std::to_string(w.labelled) + " human labels, " +
+                         std::to_string(config_.min_labels) + " needed"));
       }
       // Benjamini–Hochberg over the window's tests.
       std::vector<double> p;

@@ -48,14 +48,9 @@ void RolloutApi::List(RequestContext& ctx) {
   if (state != "active" && state != "all") {
     return ctx.Error(InvalidArgument("parameter 'state' must be active or all"));
   }
-  int64_t limit = 50;
-  if (auto l = QueryParam(target, "limit")) {
-    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 1000) {
-      return ctx.Error(InvalidArgument("parameter 'limit' must be from 1 to 1000"));
-    }
-  }
-  auto rows = controller_.store().List(model, state == "active", limit);
+  auto limit = QueryInt(target, "limit", 50, 1, 1000);
+  if (!limit.ok()) return ctx.Error(limit.status());
+  auto rows = controller_.store().List(model, state == "active", *limit);
   if (!rows.ok()) return ctx.Error(rows.status());
   JsonWriter w;
   w.BeginObject().Key("rollouts").BeginArray();

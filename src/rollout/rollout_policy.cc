@@ -102,7 +102,8 @@ StageDecision EvaluateCanary(const StageEvidence& e, const RolloutConfig& c) {
     d.reasons.push_back(Fmt("failure rate %.4f vs %.4f, p = %.4g", f2, f1, d.failure_test.p_value));
   }
   d.latency_test = TailLatencyTest(e.challenger_above_champion_p99, e.challenger.requests);
-  bool slower = e.challenger.p99_ms > e.champion.p99_ms * (1 + c.latency_tolerance);
+  bool slower = e.challenger.p99_ms > e.champion.p99_ms * (1 + c.latency_tolerance) &&
+                e.challenger.p99_ms - e.champion.p99_ms > c.latency_tolerance_ms;
   if (d.latency_test.p_value < c.alpha && slower) {
     d.verdict = Verdict::kRollback;
     d.reasons.push_back(Fmt("p99 latency worse: %.3f ms vs %.3f ms, p = %.4g", e.challenger.p99_ms,

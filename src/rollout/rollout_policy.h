@@ -12,7 +12,8 @@
 //   then roll back when any harm test is significant at α (one-sided):
 //   failure rate (two-proportion z), p99 latency (share of challenger requests
 //   above the champion's p99, and only when the challenger's p99 exceeds the
-//   champion's by more than latency_tolerance), mean feedback score (Welch t);
+//   champion's by more than latency_tolerance and latency_tolerance_ms), mean
+//   feedback score (Welch t);
 //   else advance. score_delta = 0 leaves feedback out (for models nobody rates).
 #pragma once
 

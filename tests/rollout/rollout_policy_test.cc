@@ -71,6 +71,12 @@ TEST(RolloutPolicyTest, CanaryRollsBackOnEachHarm) {
   // Significant but within the tolerance: not a harm worth a rollback.
   slow.challenger.p99_ms = 2.5;
   EXPECT_EQ(EvaluateCanary(slow, c).verdict, Verdict::kAdvance);
+  // Twice as slow but by a fraction of a millisecond: noise, not harm.
+  slow.champion.p99_ms = 0.03;
+  slow.challenger.p99_ms = 0.07;
+  EXPECT_EQ(EvaluateCanary(slow, c).verdict, Verdict::kAdvance);
+  c.latency_tolerance_ms = 0;
+  EXPECT_EQ(EvaluateCanary(slow, c).verdict, Verdict::kRollback);
 }
 
 TEST(RolloutPolicyTest, ScoresCanBeLeftOutForModelsNobodyRates) {
