@@ -7,6 +7,7 @@
 #include "core/json_writer.h"
 #include "core/sha256.h"
 #include "feedback/sentiment.h"
+#include "http/json_fields.h"
 #include "http/query.h"
 
 namespace closedloop {
@@ -16,35 +17,6 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr size_t kMaxInquiryBytes = 10000;
-
-simdjson::dom::parser& Parser() {
-  thread_local simdjson::dom::parser parser;
-  return parser;
-}
-
-// Reads a JSON object body whose fields are all strings; `allowed` lists them.
-StatusOr<std::map<std::string, std::string>> StringFields(std::string_view body,
-                                                          const std::vector<std::string>& allowed) {
-  simdjson::dom::element doc;
-  if (auto e = Parser().parse(body.data(), body.size()).get(doc)) {
-    return InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(e));
-  }
-  simdjson::dom::object obj;
-  if (doc.get(obj)) return InvalidArgument("request body must be a JSON object");
-  std::map<std::string, std::string> out;
-  for (auto f : obj) {
-    std::string key(f.key);
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return InvalidArgument("unknown field '" + key + "' (expected: " + list + ")");
-    }
-    std::string_view s;
-    if (f.value.get(s)) return InvalidArgument("field '" + key + "' must be a string");
-    out[key] = std::string(s);
-  }
-  return out;
-}
 
 }  // namespace
 

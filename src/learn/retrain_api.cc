@@ -1,8 +1,7 @@
 #include "learn/retrain_api.h"
 
-#include <simdjson.h>
-
 #include "core/json_writer.h"
+#include "http/json_fields.h"
 
 namespace closedloop {
 
@@ -14,26 +13,9 @@ void RetrainApi::Register(Router& router) {
 }
 
 void RetrainApi::Request(RequestContext& ctx) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  auto body = ctx.request.body();
-  if (auto e = parser.parse(body.data(), body.size()).get(doc)) {
-    return ctx.Error(InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(e)));
-  }
-  simdjson::dom::object obj;
-  if (doc.get(obj)) return ctx.Error(InvalidArgument("request body must be a JSON object"));
-  std::string model;
-  for (auto f : obj) {
-    std::string_view s;
-    if (f.key != "model") {
-      return ctx.Error(
-          InvalidArgument("unknown field '" + std::string(f.key) + "' (expected: model)"));
-    }
-    if (f.value.get(s) || s.empty()) {
-      return ctx.Error(InvalidArgument("field 'model' must be a model name"));
-    }
-    model = std::string(s);
-  }
+  auto fields = StringFields(ctx.request.body(), {"model"});
+  if (!fields.ok()) return ctx.Error(fields.status());
+  const std::string model = (*fields)["model"];
   if (model.empty()) return ctx.Error(InvalidArgument("missing field 'model'"));
   if (auto c = registry_.GetVersionByAlias(model, "champion"); !c.ok()) {
     return ctx.Error(NotFound("model '" + model + "' has no @champion to retrain from"));

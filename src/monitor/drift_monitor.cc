@@ -88,6 +88,47 @@ DriftSignal Numeric(const char* name, const std::vector<double>& ref,
   return s;
 }
 
+// The model's newest `size` predictions and the people's labels given on them.
+StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_t size) {
+  Window w;
+  (void)log.Flush(std::chrono::seconds(2));  // what was answered is in the window
+  RETURN_IF_ERROR(log.Read([&](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, input_text, label, confidence "
+                                        "FROM predictions WHERE model = ? ORDER BY request_id "
+                                        "DESC LIMIT ?"));
+    q.BindText(1, model);
+    q.BindInt(2, size);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (w.count == 0) {
+        w.newest_id = q.ColumnText(0);
+        w.to_ms = q.ColumnInt(1);
+      }
+      w.oldest_id = q.ColumnText(0);
+      w.from_ms = q.ColumnInt(1);
+      ++w.count;
+      if (auto t = q.ColumnTextOrNull(2)) w.texts.push_back(*t);
+      w.predicted[q.ColumnText(3)] += 1;
+      w.confidence.push_back(q.ColumnDouble(4));
+    }
+    if (w.count == 0) return OkStatus();
+    ASSIGN_OR_RETURN(auto l, db.Prepare("SELECT f.label FROM feedback f JOIN predictions p ON "
+                                        "p.request_id = f.request_id WHERE p.model = ? AND "
+                                        "f.label IS NOT NULL AND p.request_id >= ?"));
+    l.BindText(1, model);
+    l.BindText(2, w.oldest_id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, l.Step());
+      if (!row) break;
+      w.labels[l.ColumnText(0)] += 1;
+      ++w.labelled;
+    }
+    return OkStatus();
+  }));
+  return w;
+}
+
 // A signal that could not be computed, and why.
 DriftSignal Unavailable(const char* name, std::string note) {
   DriftSignal s;
@@ -123,48 +164,14 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
   r.model = model;
   r.version = champion->version_label;
   r.computed_ms = clock_.NowUnixMillis();
-  auto profile = LoadTextProfile(std::filesystem::path(champion->path).parent_path().string());
+  auto profile = Profile(*champion);
   if (!profile.ok()) {
     r.state = "no_reference";
     r.severity = "OK";
     r.signals.push_back(Unavailable("reference", profile.status().message()));
   } else {
-    Window w;
-    (void)log_.Flush(std::chrono::seconds(2));  // what was answered is in the window
-    RETURN_IF_ERROR(log_.Read([&](SqliteDb& db) -> Status {
-      ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, input_text, label, confidence "
-                                          "FROM predictions WHERE model = ? ORDER BY request_id "
-                                          "DESC LIMIT ?"));
-      q.BindText(1, model);
-      q.BindInt(2, window_size);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) break;
-        if (w.count == 0) {
-          w.newest_id = q.ColumnText(0);
-          w.to_ms = q.ColumnInt(1);
-        }
-        w.oldest_id = q.ColumnText(0);
-        w.from_ms = q.ColumnInt(1);
-        ++w.count;
-        if (auto t = q.ColumnTextOrNull(2)) w.texts.push_back(*t);
-        w.predicted[q.ColumnText(3)] += 1;
-        w.confidence.push_back(q.ColumnDouble(4));
-      }
-      if (w.count == 0) return OkStatus();
-      ASSIGN_OR_RETURN(auto l, db.Prepare("SELECT f.label FROM feedback f JOIN predictions p ON "
-                                          "p.request_id = f.request_id WHERE p.model = ? AND "
-                                          "f.label IS NOT NULL AND p.request_id >= ?"));
-      l.BindText(1, model);
-      l.BindText(2, w.oldest_id);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, l.Step());
-        if (!row) break;
-        w.labels[l.ColumnText(0)] += 1;
-        ++w.labelled;
-      }
-      return OkStatus();
-    }));
+    const TextProfile& ref = **profile;
+    ASSIGN_OR_RETURN(Window w, ReadWindow(log_, model, window_size));
     r.window_predictions = w.count;
     r.window_labels = w.labelled;
     r.from_ms = w.from_ms;
@@ -178,8 +185,8 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
                                     std::to_string(config_.min_window) + " needed"));
     } else {
       r.state = "ok";
-      r.signals.push_back(Categorical("prediction", profile->predicted, w.predicted));
-      r.signals.push_back(Numeric("confidence", profile->confidence, w.confidence));
+      r.signals.push_back(Categorical("prediction", ref.predicted, w.predicted));
+      r.signals.push_back(Numeric("confidence", ref.confidence, w.confidence));
       if (!w.texts.empty()) {
         std::vector<double> lengths, oov;
         std::vector<std::vector<float>> vectors;
@@ -192,15 +199,15 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
             }
           }
         }
-        r.signals.push_back(Numeric("text_length", profile->text_length, lengths));
-        if (!profile->oov_rate.empty() && !oov.empty()) {
-          r.signals.push_back(Numeric("oov_rate", profile->oov_rate, oov));
+        r.signals.push_back(Numeric("text_length", ref.text_length, lengths));
+        if (!ref.oov_rate.empty() && !oov.empty()) {
+          r.signals.push_back(Numeric("oov_rate", ref.oov_rate, oov));
         }
-        if (!profile->vectors.empty() && vectors.size() >= 2) {
+        if (!ref.vectors.empty() && vectors.size() >= 2) {
           DriftSignal s;
           s.name = "embedding";
           s.test = "mmd";
-          auto mmd = MmdPermutationTest(profile->vectors, vectors, config_.mmd_permutations,
+          auto mmd = MmdPermutationTest(ref.vectors, vectors, config_.mmd_permutations,
                                         static_cast<uint64_t>(w.count));
           if (mmd.ok()) {
             s.statistic = mmd->statistic;
@@ -212,8 +219,8 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
           r.signals.push_back(s);
         }
       }
-      if (w.labelled >= config_.min_labels && !profile->truth.empty()) {
-        r.signals.push_back(Categorical("label", profile->truth, w.labels));
+      if (w.labelled >= config_.min_labels && !ref.truth.empty()) {
+        r.signals.push_back(Categorical("label", ref.truth, w.labels));
       } else {
         r.signals.push_back(Unavailable(
             "label", "not enough data: " + std::to_string(w.labelled) + " human labels, " +
@@ -263,6 +270,21 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
   kept.push_front(r);
   if (kept.size() > 20) kept.pop_back();
   return r;
+}
+
+StatusOr<std::shared_ptr<const TextProfile>> DriftMonitor::Profile(const ModelVersion& v) {
+  // A version's files do not change under the same fingerprint: read each profile once.
+  const std::string key = v.path + "|" + v.fingerprint;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = profiles_.find(key); it != profiles_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(TextProfile p,
+                   LoadTextProfile(std::filesystem::path(v.path).parent_path().string()));
+  auto shared = std::make_shared<const TextProfile>(std::move(p));
+  std::lock_guard<std::mutex> lock(mu_);
+  profiles_[key] = shared;
+  return shared;
 }
 
 std::vector<ModelDriftReport> DriftMonitor::Latest(const std::string& model) const {

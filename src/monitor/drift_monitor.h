@@ -25,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "monitor/text_profile.h"
 #include "serving/model_repository.h"
 #include "store/prediction_log.h"
 
@@ -78,6 +80,9 @@ class DriftMonitor {
   void Stop();
 
  private:
+  // The reference profile of a served version, read once per version files.
+  StatusOr<std::shared_ptr<const TextProfile>> Profile(const ModelVersion& v);
+
   const MonitorConfig config_;
   const ModelRepository& models_;
   PredictionLog& log_;
@@ -86,7 +91,8 @@ class DriftMonitor {
   mutable std::mutex mu_;
   std::map<std::string, std::deque<ModelDriftReport>> reports_;  // guarded by mu_
   std::map<std::string, std::string> last_trigger_;  // model -> newest request id of that window
-  bool stop_ = false;                                // guarded by mu_
+  std::map<std::string, std::shared_ptr<const TextProfile>> profiles_;  // by version files
+  bool stop_ = false;                                                   // guarded by mu_
   std::condition_variable cv_;
   std::thread thread_;
 };

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/json_writer.h"
+#include "http/json_fields.h"
 #include "http/query.h"
 
 namespace closedloop {
@@ -109,24 +110,10 @@ void RolloutApi::Start(RequestContext& ctx) {
 
 void RolloutApi::Rollback(RequestContext& ctx) {
   std::string reason = "no reason given";
-  auto body = ctx.request.body();
-  if (!body.empty()) {
-    simdjson::dom::element doc;
-    if (auto e = Parser().parse(body.data(), body.size()).get(doc)) {
-      return ctx.Error(
-          InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(e)));
-    }
-    simdjson::dom::object obj;
-    if (doc.get(obj)) return ctx.Error(InvalidArgument("request body must be a JSON object"));
-    for (auto f : obj) {
-      std::string_view s;
-      if (f.key != "reason") {
-        return ctx.Error(
-            InvalidArgument("unknown field '" + std::string(f.key) + "' (expected: reason)"));
-      }
-      if (f.value.get(s)) return ctx.Error(InvalidArgument("field 'reason' must be a string"));
-      reason = std::string(s);
-    }
+  if (!ctx.request.body().empty()) {
+    auto fields = StringFields(ctx.request.body(), {"reason"});
+    if (!fields.ok()) return ctx.Error(fields.status());
+    if (fields->count("reason")) reason = (*fields)["reason"];
   }
   auto row = controller_.Rollback(std::string(ctx.Param("id")), reason);
   if (!row.ok()) return ctx.Error(row.status());

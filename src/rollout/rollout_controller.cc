@@ -89,7 +89,7 @@ StatusOr<RolloutRow> RolloutController::StartLocked(const std::string& model,
     a.row.step = 0;
     a.row.traffic_percent = config_.canary_steps.front();
   }
-  RETURN_IF_ERROR(store_->Insert(a.row));
+  RETURN_IF_ERROR(store_->Save(a.row, std::nullopt));
   EnterStage(a);
   LogInfo("rollout started")
       .Kv("rollout", a.row.id)
@@ -161,7 +161,7 @@ void RolloutController::Evaluate(Active& a) {
                               Join(d.reasons),
                               a.row.evidence_json};
   if (d.verdict == Verdict::kHold) {
-    if (Status s = store_->Update(a.row, std::nullopt); !s.ok()) {
+    if (Status s = store_->Save(a.row, std::nullopt); !s.ok()) {
       LogWarn("rollout: cannot store evidence").Kv("rollout", a.row.id).Kv("error", s.message());
     }
     return;
@@ -177,7 +177,7 @@ void RolloutController::Evaluate(Active& a) {
   a.row.step = static_cast<int>(next);
   a.row.traffic_percent = config_.canary_steps[next];
   a.row.stage_started_ms = now;
-  if (Status s = store_->Update(a.row, decision); !s.ok()) {
+  if (Status s = store_->Save(a.row, decision); !s.ok()) {
     LogWarn("rollout: cannot store decision").Kv("rollout", a.row.id).Kv("error", s.message());
   }
   LogInfo("rollout advanced")
@@ -211,7 +211,7 @@ void RolloutController::Finish(Active& a, const std::string& state, RolloutDecis
   a.row.state = state;
   a.row.traffic_percent = state == "promoted" ? 100 : 0;
   a.row.updated_ms = decision.ts_ms;
-  if (Status s = store_->Update(a.row, decision); !s.ok()) {
+  if (Status s = store_->Save(a.row, decision); !s.ok()) {
     LogError("rollout: cannot store its end").Kv("rollout", a.row.id).Kv("error", s.message());
   }
   (state == "promoted" ? LogInfo("rollout promoted") : LogWarn("rollout rolled back"))

@@ -67,39 +67,24 @@ StatusOr<std::unique_ptr<RolloutStore>> RolloutStore::Open(const std::string& pa
   return std::unique_ptr<RolloutStore>(new RolloutStore(std::move(db)));
 }
 
-Status RolloutStore::Insert(const RolloutRow& r) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(auto q, db_->Prepare("INSERT INTO rollouts VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
-  q.BindText(1, r.id);
-  q.BindText(2, r.model);
-  q.BindInt(3, r.champion_version);
-  q.BindInt(4, r.challenger_version);
-  q.BindText(5, r.state);
-  q.BindInt(6, r.step);
-  q.BindDouble(7, r.traffic_percent);
-  q.BindInt(8, r.created_ms);
-  q.BindInt(9, r.updated_ms);
-  q.BindInt(10, r.stage_started_ms);
-  q.BindText(11, r.evidence_json);
-  return q.Step().status();
-}
-
-Status RolloutStore::Update(const RolloutRow& r, const std::optional<RolloutDecisionRow>& d) {
+Status RolloutStore::Save(const RolloutRow& r, const std::optional<RolloutDecisionRow>& d) {
   std::lock_guard<std::mutex> lock(mu_);
   RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   auto write = [&]() -> Status {
-    ASSIGN_OR_RETURN(auto q, db_->Prepare("UPDATE rollouts SET state = ?, step = ?, "
-                                          "traffic_percent = ?, updated_ms = ?, "
-                                          "stage_started_ms = ?, evidence = ? WHERE id = ?"));
-    q.BindText(1, r.state);
-    q.BindInt(2, r.step);
-    q.BindDouble(3, r.traffic_percent);
-    q.BindInt(4, r.updated_ms);
-    q.BindInt(5, r.stage_started_ms);
-    q.BindText(6, r.evidence_json);
-    q.BindText(7, r.id);
+    ASSIGN_OR_RETURN(auto q, db_->Prepare("INSERT OR REPLACE INTO rollouts VALUES "
+                                          "(?,?,?,?,?,?,?,?,?,?,?)"));
+    q.BindText(1, r.id);
+    q.BindText(2, r.model);
+    q.BindInt(3, r.champion_version);
+    q.BindInt(4, r.challenger_version);
+    q.BindText(5, r.state);
+    q.BindInt(6, r.step);
+    q.BindDouble(7, r.traffic_percent);
+    q.BindInt(8, r.created_ms);
+    q.BindInt(9, r.updated_ms);
+    q.BindInt(10, r.stage_started_ms);
+    q.BindText(11, r.evidence_json);
     RETURN_IF_ERROR(q.Step().status());
-    if (db_->Changes() == 0) return NotFound("no rollout '" + r.id + "'");
     if (!d) return OkStatus();
     ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO rollout_decisions (rollout_id, ts_ms, "
                                             "stage, traffic_percent, decision, reasons, evidence) "

@@ -45,9 +45,8 @@ class RolloutStore {
  public:
   static StatusOr<std::unique_ptr<RolloutStore>> Open(const std::string& path);
 
-  Status Insert(const RolloutRow& r);
-  // Writes the stage fields, the evidence and (when given) a decision, in one transaction.
-  Status Update(const RolloutRow& r, const std::optional<RolloutDecisionRow>& decision);
+  // Writes the row (new or changed) and, when given, a decision, in one transaction.
+  Status Save(const RolloutRow& r, const std::optional<RolloutDecisionRow>& decision);
   // Newest first; `model` empty = all.
   StatusOr<std::vector<RolloutRow>> List(const std::string& model, bool active_only, int64_t limit);
   StatusOr<RolloutRow> Get(const std::string& id);  // with its decisions, oldest first
