@@ -70,6 +70,7 @@ std::string Csv(const std::vector<Example>& rows) {
 
 class FeedbackLoopTest : public ServerFixture {
  protected:
+  virtual std::string RetrainExtra() const { return ""; }  // more [retrain] keys
   void SetUp() override {
     // The champion: trained with the labelling error, tested on clean data.
     WriteFile(dir_.File("train.csv"), Csv(Generate(true, 1)));
@@ -92,8 +93,8 @@ default_reply = "About {intent}."
 )");
     Start(std::string(kTestConfig) + "[support]\nrules_file = \"" + dir_.File("support.toml") +
               "\"\n[feedback]\nsentiment_model = \"\"\n[retrain]\nmodel = \"support-intent\"\n"
-              "min_new_labels = 48\ncheck_interval_ms = 100\nthreads = 1\nmust_pass = \"" +
-              dir_.File("must_pass.csv") +
+              "min_new_labels = 48\ncheck_interval_ms = 100\nthreads = 1\n" +
+              RetrainExtra() + "must_pass = \"" + dir_.File("must_pass.csv") +
               "\"\n[rollout]\nshadow_share = 0.5\nshadow_min_samples = 40\ncanary_steps = [20, "
               "50, 100]\nmin_requests = 40\nmin_feedback = 20\nscore_delta = 0.3\n"
               "evaluate_interval_ms = 100\n",
@@ -207,6 +208,10 @@ TEST_F(FeedbackLoopTest, HumanCorrectionsRetrainShadowCanaryPromoteThenABadChall
       << outcome_json;
   EXPECT_NE(outcome_json.find(R"("name":"must_pass","passed":true)"), std::string::npos)
       << outcome_json;
+  // The challenger was registered with its model card.
+  auto card = Fetch(port_, "GET", "/v1/models/support-intent/versions/2/card");
+  EXPECT_EQ(card.status, 200);
+  EXPECT_NE(card.body.find("support-intent"), std::string::npos) << card.body;
   // Provenance of every feedback example sits with the version.
   std::string provenance = ReadFile(dir_.path() + "/models/support-intent/2/provenance.jsonl");
   EXPECT_NE(provenance.find(R"("source":"human_label")"), std::string::npos);
@@ -299,6 +304,32 @@ TEST_F(FeedbackLoopTest, RolloutAndRetrainBadInput) {
   EXPECT_EQ(Fetch(port_, "POST", "/v1/retrain", R"({"modle":"x"})").status, 400);
   // The server is still up and serving.
   EXPECT_EQ(Ask("how do i top up", "c-1")->Str("decision"), "auto_reply");
+}
+
+// A schedule retrains without waiting for labels: never retrained before, it is due at once.
+class ScheduledRetrainTest : public FeedbackLoopTest {
+ protected:
+  std::string RetrainExtra() const override { return "schedule_minutes = 60\n"; }
+};
+
+TEST_F(ScheduledRetrainTest, TheScheduleTriggersARetrainingAndRecordsWhen) {
+  std::string retrains;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    retrains = Fetch(port_, "GET", "/v1/retrains").body;
+    if (retrains.find(R"("trigger":"schedule")") != std::string::npos) break;
+    poll(nullptr, 0, 50);
+  }
+  ASSERT_NE(retrains.find(R"("trigger":"schedule")"), std::string::npos) << retrains;
+  // Nothing new was learned: the labelling error is still there, so the must-pass
+  // gate refuses the candidate and nothing is registered.
+  EXPECT_NE(retrains.find(R"("name":"must_pass","passed":false)"), std::string::npos) << retrains;
+  auto model = Fetch(port_, "GET", "/api/2.0/mlflow/registered-models/get?name=support-intent");
+  EXPECT_NE(model.body.find("closedloop.retrain.last_ms"), std::string::npos) << model.body;
+  EXPECT_EQ(Fetch(port_, "GET",
+                  "/api/2.0/mlflow/registered-models/alias?name=support-intent&alias=challenger")
+                .status,
+            404);
 }
 
 }  // namespace
