@@ -108,6 +108,36 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
       });
   app->drift_api_ = std::make_unique<DriftApi>(*app->drift_);
   app->drift_api_->Register(app->router_);
+  const std::string monitor_db = config.data_dir + "/monitor.db";
+  ASSIGN_OR_RETURN(app->alerts_,
+                   AlertManager::Open(monitor_db, config.alerts, clock, app->metrics_));
+  if (config.slo.availability > 0 || config.slo.latency > 0) {
+    ASSIGN_OR_RETURN(
+        app->slo_, SloMonitor::Create(config.slo, monitor_db, app->metrics_, *app->alerts_, clock));
+  }
+  app->slo_api_ = std::make_unique<SloApi>(app->slo_.get(), *app->alerts_);
+  app->slo_api_->Register(app->router_);
+  // A CRITICAL drift report is an alert until a report of the model is no longer CRITICAL.
+  AlertManager* alerts = app->alerts_.get();
+  app->drift_->SetReportListener([alerts](const ModelDriftReport& r) {
+    std::string key = "drift:" + r.model;
+    Status s;
+    if (r.severity == "CRITICAL") {
+      std::string signals;
+      for (const auto& sig : r.signals) {
+        if (sig.severity == "CRITICAL") signals += (signals.empty() ? "" : ", ") + sig.name;
+      }
+      s = alerts->Raise({key,
+                         "DriftCritical",
+                         "ticket",
+                         "critical drift of " + r.model + " v" + r.version + ": " + signals,
+                         {{"model", r.model}, {"version", r.version}},
+                         ModelDriftReportJson(r)});
+    } else if (r.state == "ok") {
+      s = alerts->Resolve(key);
+    }
+    if (!s.ok()) LogWarn("drift alert not recorded").Kv("model", r.model).Kv("error", s.message());
+  });
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   return app;
@@ -118,6 +148,8 @@ Status Application::Start() {
   rollouts_->StartBackground();
   retrainer_->Start();
   drift_->Start();
+  alerts_->Start();
+  if (slo_) slo_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
         *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
@@ -170,6 +202,7 @@ std::string Application::StatusBlock() const {
       << "  predictions  " << config_.PredictionLogPath() << "\n"
       << "  runs, registry " << config_.data_dir << "/tracking.db\n"
       << "  rollouts     " << config_.data_dir << "/rollouts.db\n"
+      << "  alerts, SLOs " << config_.data_dir << "/monitor.db\n"
       << "try:\n"
       << "  curl -s http://" << config_.server.host << ":" << port()
       << "/v1/predict -H 'Content-Type: application/json' "
@@ -207,6 +240,8 @@ void Application::Shutdown() {
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   rollouts_->Stop();
   drift_->Stop();
+  if (slo_) slo_->Stop();
+  alerts_->Stop();
   retrainer_->Stop();       // a retraining in progress finishes first
   models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();

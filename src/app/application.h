@@ -20,9 +20,12 @@
 #include "http/server.h"
 #include "learn/retrain_api.h"
 #include "learn/retrain_scheduler.h"
+#include "monitor/alert_manager.h"
 #include "monitor/drift_api.h"
 #include "monitor/drift_monitor.h"
 #include "monitor/metrics.h"
+#include "monitor/slo_api.h"
+#include "monitor/slo_monitor.h"
 #include "rollout/rollout_api.h"
 #include "rollout/rollout_controller.h"
 #include "serving/model_repository.h"
@@ -81,6 +84,9 @@ class Application {
   std::unique_ptr<RetrainApi> retrain_api_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<DriftApi> drift_api_;
+  std::unique_ptr<AlertManager> alerts_;
+  std::unique_ptr<SloMonitor> slo_;  // null when both SLO objectives are 0
+  std::unique_ptr<SloApi> slo_api_;
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

@@ -45,6 +45,22 @@ Status Read(const toml::table& table, std::string_view section, std::string_view
   return OkStatus();
 }
 
+Status ReadStrings(const toml::table& table, std::string_view section, std::string_view key,
+                   std::vector<std::string>& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return OkStatus();
+  auto where = std::string(section) + "." + std::string(key);
+  const toml::array* arr = node->as_array();
+  if (arr == nullptr) return InvalidArgument("'" + where + "' must be an array of strings");
+  out.clear();
+  for (const auto& item : *arr) {
+    auto v = item.value<std::string>();
+    if (!v) return InvalidArgument("'" + where + "' must be an array of strings");
+    out.push_back(*v);
+  }
+  return OkStatus();
+}
+
 const toml::table* Section(const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
   return n ? n->as_table() : nullptr;
@@ -87,9 +103,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(CheckKeys(root, "",
-                            {"data_dir", "server", "serving", "prediction_log", "feedback",
-                             "support", "rollout", "retrain", "monitor", "logging"}));
+  RETURN_IF_ERROR(
+      CheckKeys(root, "",
+                {"data_dir", "server", "serving", "prediction_log", "feedback", "support",
+                 "rollout", "retrain", "monitor", "slo", "alerts", "tracing", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -241,6 +258,67 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
       return InvalidArgument("'monitor.window_predictions' and 'monitor.min_window' must be >= 2");
     }
     if (!(m.alpha > 0 && m.alpha < 1)) return InvalidArgument("'monitor.alpha' must be in (0, 1)");
+  }
+  if (const auto* s = Section(root, "slo")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "slo",
+                              {"availability", "latency", "latency_threshold_ms", "window_days",
+                               "routes", "interval_ms", "min_requests"}));
+    auto& o = c.slo;
+    RETURN_IF_ERROR(Read(*s, "slo", "availability", o.availability));
+    RETURN_IF_ERROR(Read(*s, "slo", "latency", o.latency));
+    RETURN_IF_ERROR(Read(*s, "slo", "latency_threshold_ms", o.latency_threshold_ms));
+    RETURN_IF_ERROR(Read(*s, "slo", "window_days", o.window_days));
+    RETURN_IF_ERROR(ReadStrings(*s, "slo", "routes", o.routes));
+    RETURN_IF_ERROR(Read(*s, "slo", "interval_ms", o.interval_ms));
+    RETURN_IF_ERROR(Read(*s, "slo", "min_requests", o.min_requests));
+    for (auto [name, v] :
+         {std::pair{"slo.availability", o.availability}, {"slo.latency", o.latency}}) {
+      if (!(v >= 0 && v < 1)) {
+        return InvalidArgument("'" + std::string(name) + "' must be in [0, 1) (0: no such SLO)");
+      }
+    }
+    if (o.window_days < 1) return InvalidArgument("'slo.window_days' must be >= 1");
+    if (o.interval_ms <= 0) return InvalidArgument("'slo.interval_ms' must be > 0");
+    if (o.routes.empty()) return InvalidArgument("'slo.routes' must name at least one route");
+  }
+  if (const auto* s = Section(root, "alerts")) {
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "alerts", {"webhooks", "webhook_timeout_ms", "retry_initial_ms", "retry_max_ms"}));
+    auto& a = c.alerts;
+    RETURN_IF_ERROR(ReadStrings(*s, "alerts", "webhooks", a.webhooks));
+    RETURN_IF_ERROR(Read(*s, "alerts", "webhook_timeout_ms", a.webhook_timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "alerts", "retry_initial_ms", a.retry_initial_ms));
+    RETURN_IF_ERROR(Read(*s, "alerts", "retry_max_ms", a.retry_max_ms));
+    for (const auto& url : a.webhooks) {
+      if (url.rfind("http://", 0) != 0) {
+        return InvalidArgument("'alerts.webhooks' entry '" + url + "' must be an http:// URL");
+      }
+    }
+    if (a.webhook_timeout_ms <= 0 || a.retry_initial_ms <= 0 ||
+        a.retry_max_ms < a.retry_initial_ms) {
+      return InvalidArgument(
+          "'alerts' timeouts must be > 0 and 'alerts.retry_max_ms' >= 'alerts.retry_initial_ms'");
+    }
+  }
+  if (const auto* s = Section(root, "tracing")) {
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "tracing",
+        {"otlp_endpoint", "sample_ratio", "log_spans", "export_interval_ms", "max_queue"}));
+    auto& t = c.tracing;
+    RETURN_IF_ERROR(Read(*s, "tracing", "otlp_endpoint", t.otlp_endpoint));
+    RETURN_IF_ERROR(Read(*s, "tracing", "sample_ratio", t.sample_ratio));
+    RETURN_IF_ERROR(Read(*s, "tracing", "log_spans", t.log_spans));
+    RETURN_IF_ERROR(Read(*s, "tracing", "export_interval_ms", t.export_interval_ms));
+    RETURN_IF_ERROR(Read(*s, "tracing", "max_queue", t.max_queue));
+    if (!t.otlp_endpoint.empty() && t.otlp_endpoint.rfind("http://", 0) != 0) {
+      return InvalidArgument("'tracing.otlp_endpoint' must be an http:// URL");
+    }
+    if (!(t.sample_ratio >= 0 && t.sample_ratio <= 1)) {
+      return InvalidArgument("'tracing.sample_ratio' must be in [0, 1]");
+    }
+    if (t.export_interval_ms <= 0 || t.max_queue == 0) {
+      return InvalidArgument("'tracing.export_interval_ms' and 'tracing.max_queue' must be > 0");
+    }
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

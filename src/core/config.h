@@ -6,7 +6,8 @@
 //                     body_timeout_ms, drain_timeout_ms
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
-//   [feedback], [support], [rollout], [retrain]  see the structs below
+//   [feedback], [support], [rollout], [retrain], [monitor], [slo], [alerts],
+//   [tracing]         see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -106,6 +107,41 @@ struct MonitorConfig {
   bool retrain_on_critical = true;  // CRITICAL drift requests a retraining of the model
 };
 
+// Service level objectives computed in the binary (monitor/slo_monitor.h) from the
+// request metrics; the multi-window burn-rate alerts go to [alerts].
+struct SloConfig {
+  double availability = 0.999;  // share of non-5xx answers; 0: no availability SLO
+  double latency = 0.95;        // share answered within latency_threshold_ms; 0: no latency SLO
+  double latency_threshold_ms = 100;  // must be a bound of the request-duration histogram
+  int64_t window_days = 28;           // compliance period of the error budget
+  // Route labels that count (metrics' `route`); the inference and feedback routes by default.
+  std::vector<std::string> routes = {"/v1/predict",
+                                     "/v2/models/{model}/infer",
+                                     "/v2/models/{model}/versions/{version}/infer",
+                                     "/v1/support/inquiries",
+                                     "/v1/feedback",
+                                     "/v1/feedback:batch"};
+  int interval_ms = 10000;    // how often the SLIs are sampled and the alerts evaluated
+  int64_t min_requests = 20;  // requests in a rule's short window before it may fire
+};
+
+// Where alerts go besides the log and GET /v1/alerts.
+struct AlertsConfig {
+  std::vector<std::string> webhooks;  // http:// URLs; each alert event is POSTed as JSON
+  int webhook_timeout_ms = 5000;
+  int retry_initial_ms = 1000;  // backoff after a failed delivery, doubling ...
+  int retry_max_ms = 300000;    // ... up to this; deliveries are retried until they succeed
+};
+
+// W3C trace context and span export (monitor/tracing.h).
+struct TracingConfig {
+  std::string otlp_endpoint;  // http://HOST:PORT/v1/traces; "" = spans only in the logs
+  double sample_ratio = 1.0;  // share of new traces (without a sampled parent) exported
+  bool log_spans = true;      // one log line per request with the span timings
+  int export_interval_ms = 1000;
+  size_t max_queue = 8192;  // spans waiting for export; beyond it they are dropped (counted)
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
@@ -116,6 +152,9 @@ struct Config {
   RolloutConfig rollout;
   RetrainConfig retrain;
   MonitorConfig monitor;
+  SloConfig slo;
+  AlertsConfig alerts;
+  TracingConfig tracing;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

@@ -265,10 +265,13 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& kept = reports_[model];
-  kept.push_front(r);
-  if (kept.size() > 20) kept.pop_back();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& kept = reports_[model];
+    kept.push_front(r);
+    if (kept.size() > 20) kept.pop_back();
+  }
+  if (listener_) listener_(r);
   return r;
 }
 

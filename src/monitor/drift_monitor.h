@@ -75,6 +75,10 @@ class DriftMonitor {
   StatusOr<ModelDriftReport> Evaluate(const std::string& model, int64_t window = 0);
   // Kept reports, newest first; `model` empty: every model's.
   std::vector<ModelDriftReport> Latest(const std::string& model) const;
+  // Called with every computed report (any thread, no lock held); set before Start().
+  void SetReportListener(std::function<void(const ModelDriftReport&)> listener) {
+    listener_ = std::move(listener);
+  }
   // Every interval_ms: Evaluate every served text model that has a profile.
   void Start();
   void Stop();
@@ -88,6 +92,7 @@ class DriftMonitor {
   PredictionLog& log_;
   const Clock& clock_;
   RetrainHook on_critical_;
+  std::function<void(const ModelDriftReport&)> listener_;
   mutable std::mutex mu_;
   std::map<std::string, std::deque<ModelDriftReport>> reports_;  // guarded by mu_
   std::map<std::string, std::string> last_trigger_;  // model -> newest request id of that window

@@ -207,6 +207,13 @@ void Family<T>::Render(std::string& out) const {
   }
 }
 
+template <typename T>
+void Family<T>::ForEach(
+    const std::function<void(const std::vector<std::string>&, const T&)>& fn) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, entry] : series_) fn(entry.first, *entry.second);
+}
+
 template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
@@ -255,6 +262,22 @@ void MetricsRegistry::AddCallback(std::string name, std::string help, MetricType
     AppendMetricValue(out, m->read());
     out += '\n';
   });
+}
+
+const Family<Counter>* MetricsRegistry::FindCounter(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& f : counters_) {
+    if (f->name() == name) return f.get();
+  }
+  return nullptr;
+}
+
+const Family<Histogram>* MetricsRegistry::FindHistogram(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& f : histograms_) {
+    if (f->name() == name) return f.get();
+  }
+  return nullptr;
 }
 
 std::string MetricsRegistry::Render() const {

@@ -74,6 +74,11 @@ class Family {
   const std::string& name() const { return name_; }
 
   void Render(std::string& out) const;
+  // Calls fn(label values, series) for every series, under the family's mutex
+  // (scrape-time readers such as the SLO monitor; not for the request path).
+  void ForEach(const std::function<void(const std::vector<std::string>&, const T&)>& fn) const;
+  const std::vector<std::string>& label_names() const { return label_names_; }
+  const std::vector<double>& bounds() const { return bounds_; }
 
  private:
   T& Create(const std::string& key, const std::vector<std::string_view>& values);
@@ -101,6 +106,9 @@ class MetricsRegistry {
                    std::function<double()> read);
 
   std::string Render() const;
+  // The family registered under `name`, or null (first match; names are unique by convention).
+  const Family<Counter>* FindCounter(std::string_view name) const;
+  const Family<Histogram>* FindHistogram(std::string_view name) const;
 
  private:
   struct CallbackMetric {
