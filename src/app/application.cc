@@ -140,6 +140,10 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   });
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
+  if (!config.tracing.otlp_endpoint.empty()) {
+    app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
+  }
+  app->server_->SetTracing(config.tracing, app->tracer_.get());
   return app;
 }
 
@@ -149,6 +153,7 @@ Status Application::Start() {
   retrainer_->Start();
   drift_->Start();
   alerts_->Start();
+  if (tracer_) tracer_->Start();
   if (slo_) slo_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
@@ -242,8 +247,9 @@ void Application::Shutdown() {
   drift_->Stop();
   if (slo_) slo_->Stop();
   alerts_->Stop();
-  retrainer_->Stop();       // a retraining in progress finishes first
-  models_->StopBatchers();  // their completions post to the (stopped, still alive) server
+  if (tracer_) tracer_->Stop();  // sends the spans still queued
+  retrainer_->Stop();            // a retraining in progress finishes first
+  models_->StopBatchers();       // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")
       .Kv("predictions_logged", log_->written())

@@ -24,6 +24,7 @@
 #include "monitor/drift_api.h"
 #include "monitor/drift_monitor.h"
 #include "monitor/metrics.h"
+#include "monitor/otlp_exporter.h"
 #include "monitor/slo_api.h"
 #include "monitor/slo_monitor.h"
 #include "rollout/rollout_api.h"
@@ -87,6 +88,7 @@ class Application {
   std::unique_ptr<AlertManager> alerts_;
   std::unique_ptr<SloMonitor> slo_;  // null when both SLO objectives are 0
   std::unique_ptr<SloApi> slo_api_;
+  std::unique_ptr<OtlpExporter> tracer_;      // only with tracing.otlp_endpoint
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

@@ -303,11 +303,11 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   if (const auto* s = Section(root, "tracing")) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "tracing",
-        {"otlp_endpoint", "sample_ratio", "log_spans", "export_interval_ms", "max_queue"}));
+        {"otlp_endpoint", "sample_ratio", "slow_request_ms", "export_interval_ms", "max_queue"}));
     auto& t = c.tracing;
     RETURN_IF_ERROR(Read(*s, "tracing", "otlp_endpoint", t.otlp_endpoint));
     RETURN_IF_ERROR(Read(*s, "tracing", "sample_ratio", t.sample_ratio));
-    RETURN_IF_ERROR(Read(*s, "tracing", "log_spans", t.log_spans));
+    RETURN_IF_ERROR(Read(*s, "tracing", "slow_request_ms", t.slow_request_ms));
     RETURN_IF_ERROR(Read(*s, "tracing", "export_interval_ms", t.export_interval_ms));
     RETURN_IF_ERROR(Read(*s, "tracing", "max_queue", t.max_queue));
     if (!t.otlp_endpoint.empty() && t.otlp_endpoint.rfind("http://", 0) != 0) {

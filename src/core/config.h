@@ -137,7 +137,9 @@ struct AlertsConfig {
 struct TracingConfig {
   std::string otlp_endpoint;  // http://HOST:PORT/v1/traces; "" = spans only in the logs
   double sample_ratio = 1.0;  // share of new traces (without a sampled parent) exported
-  bool log_spans = true;      // one log line per request with the span timings
+  // Requests slower than this are logged (warn) with trace id and span timings; 0: never.
+  // Every request's line, with its spans, is logged at debug level.
+  int64_t slow_request_ms = 1000;
   int export_interval_ms = 1000;
   size_t max_queue = 8192;  // spans waiting for export; beyond it they are dropped (counted)
 };

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/status.h"
+#include "http/request_trace.h"
 
 namespace closedloop {
 
@@ -45,6 +46,7 @@ struct RequestContext {
   const HttpRequest& request;
   std::string_view request_id;
   std::vector<std::pair<std::string, std::string>> path_params;
+  RequestTrace trace;  // set by the server before the handler runs
 
   // Output.
   unsigned status = 200;

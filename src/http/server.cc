@@ -79,6 +79,19 @@ bool ServerShared::Dispatch(Exchange& ex,
   HttpRequest& req = ex.request;
   RequestContext& ctx = ex.ctx.emplace(req, ex.request_id);
   ctx.defer_hook = defer;
+  RequestTrace& trace = ctx.trace;
+  trace.start = ex.start;
+  trace.wall_start = clock.Now();
+  if (auto parent = ParseTraceparent(req["traceparent"])) {
+    trace.trace_id = parent->trace_id;
+    trace.parent_id = parent->parent_id;
+    trace.has_parent = true;
+    trace.sampled = parent->sampled;
+  } else {
+    trace.trace_id = RandomTraceId();
+    trace.sampled = sample_ratio >= 1 || (sample_ratio > 0 && RandomUnit() < sample_ratio);
+  }
+  trace.span_id = RandomSpanId();
   Router::Match match = router.Find(req.method(), req.target(), ctx);
   ex.route = match.route;
   if (match.handler != nullptr) {
@@ -118,12 +131,15 @@ void ServerShared::Finalize(Exchange& ex) {
   res.set(http::field::server, "closedloop");
   res.set(http::field::content_type, ctx.content_type);
   res.set("X-Request-Id", ex.request_id);
+  res.set("traceparent",
+          FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
   for (auto& [k, v] : ctx.headers) res.set(k, v);
   res.body() = std::move(ctx.body);
   res.keep_alive(req.keep_alive() && !draining.load(std::memory_order_relaxed));
   res.prepare_payload();
 
-  double seconds = std::chrono::duration<double>(clock.MonotonicNow() - ex.start).count();
+  const auto end = clock.MonotonicNow();
+  double seconds = std::chrono::duration<double>(end - ex.start).count();
   char code[8];
   auto code_end = std::to_chars(code, code + sizeof code, ctx.status).ptr;
   requests_total
@@ -131,13 +147,25 @@ void ServerShared::Finalize(Exchange& ex) {
                 std::string_view(code, static_cast<size_t>(code_end - code))})
       .Inc();
   request_seconds->Labels({ex.route}).Observe(seconds);
-  if (spdlog::should_log(spdlog::level::debug)) {
-    LogDebug("request")
-        .Kv("request_id", ex.request_id)
+  const bool slow = slow_request_ms > 0 && seconds * 1000 >= static_cast<double>(slow_request_ms);
+  if (slow || spdlog::should_log(spdlog::level::debug)) {
+    LogLine line(slow ? spdlog::level::warn : spdlog::level::debug,
+                 slow ? "slow request" : "request");
+    line.Kv("request_id", ex.request_id)
+        .Kv("trace_id", View(ctx.trace.trace_id))
+        .Kv("span_id", View(ctx.trace.span_id))
         .Kv("method", req.method_string())
         .Kv("route", ex.route)
         .Kv("status", static_cast<int64_t>(ctx.status))
         .Kv("latency_ms", seconds * 1000);
+    for (const SpanTiming& s : ctx.trace.spans()) {
+      line.Kv(std::string(s.name) + "_ms",
+              std::chrono::duration<double, std::milli>(s.end - s.start).count());
+    }
+  }
+  if (trace_sink != nullptr && ctx.trace.sampled) {
+    trace_sink->Record({ctx.trace, req.method_string(), ex.route, ex.request_id, ctx.model_label,
+                        ctx.version_label, ctx.status, end});
   }
 }
 
@@ -214,6 +242,12 @@ HttpServer::~HttpServer() {
 }
 
 int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
+
+void HttpServer::SetTracing(const TracingConfig& config, TraceSink* sink) {
+  shared_->sample_ratio = config.sample_ratio;
+  shared_->slow_request_ms = config.slow_request_ms;
+  shared_->trace_sink = sink;
+}
 
 Status HttpServer::Start() {
   // Many concurrent connections need descriptors: raise the soft limit to the hard one.

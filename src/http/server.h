@@ -44,6 +44,10 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Before Start(): the sampling ratio of new traces, the slow-request log
+  // threshold, and where sampled requests' spans go (`sink` may be null and must
+  // outlive the server).
+  void SetTracing(const TracingConfig& config, TraceSink* sink);
   Status Start();
   uint16_t port() const { return port_; }
   int64_t InFlight() const;

@@ -62,6 +62,12 @@ struct ServerShared {
   Counter* connections_total;
   Gauge* connections_open;
   Counter* connection_errors;  // timeouts, parse errors, resets
+  // Tracing (HttpServer::SetTracing, before Start): new traces are sampled with
+  // this probability; slower requests are logged with their spans; sampled
+  // requests go to the sink.
+  double sample_ratio = 1.0;
+  int64_t slow_request_ms = 0;
+  TraceSink* trace_sink = nullptr;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

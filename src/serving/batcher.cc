@@ -45,7 +45,7 @@ std::shared_ptr<Batcher> Batcher::Start(const Backend& backend, const BatchingCo
   return b;
 }
 
-Status Batcher::Submit(std::vector<Tensor> inputs, Done done) {
+Status Batcher::Submit(std::vector<Tensor> inputs, Done done, BatchTiming* timing) {
   Pending p;
   std::sort(inputs.begin(), inputs.end(),
             [](const Tensor& a, const Tensor& b) { return a.name < b.name; });
@@ -59,6 +59,8 @@ Status Batcher::Submit(std::vector<Tensor> inputs, Done done) {
   p.inputs = std::move(inputs);
   p.done = std::move(done);
   p.enqueued = std::chrono::steady_clock::now();
+  p.timing = timing;
+  if (timing) timing->enqueued = p.enqueued;
   {
     std::lock_guard lock(mu_);
     if (stop_) return Unavailable("the model is being unloaded");
@@ -134,12 +136,21 @@ void Batcher::Execute(std::vector<Pending>& batch) {
       queue_seconds_->Observe(std::chrono::duration<double>(start - p.enqueued).count());
   }
   if (batch_size_) batch_size_->Observe(static_cast<double>(total));
+  auto finished = [&batch, start] {
+    auto end = std::chrono::steady_clock::now();
+    for (Pending& p : batch) {
+      if (p.timing) {
+        p.timing->started = start;
+        p.timing->finished = end;
+      }
+    }
+    return end;
+  };
   if (batch.size() == 1) {
     auto out = backend_.Infer(batch[0].inputs);
-    if (compute_seconds_) {
-      compute_seconds_->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
+    auto end = finished();
+    if (compute_seconds_)
+      compute_seconds_->Observe(std::chrono::duration<double>(end - start).count());
     batch[0].done(std::move(out));
     return;
   }
@@ -150,10 +161,9 @@ void Batcher::Execute(std::vector<Pending>& batch) {
     merged.push_back(ConcatRows(parts));
   }
   auto out = backend_.Infer(merged);
-  if (compute_seconds_) {
-    compute_seconds_->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  auto end = finished();
+  if (compute_seconds_)
+    compute_seconds_->Observe(std::chrono::duration<double>(end - start).count());
   int64_t begin = 0;
   for (Pending& p : batch) {
     if (!out.ok()) {

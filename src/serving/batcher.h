@@ -41,6 +41,11 @@ struct BatchMetricFamilies {
   static BatchMetricFamilies Register(MetricsRegistry& registry);
 };
 
+// When a request waited and ran (for its trace spans); filled before `done` runs.
+struct BatchTiming {
+  std::chrono::steady_clock::time_point enqueued, started, finished;
+};
+
 class Batcher : public std::enable_shared_from_this<Batcher> {
  public:
   using Done = std::function<void(StatusOr<std::vector<Tensor>>)>;
@@ -49,7 +54,8 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
                                         const std::string& model, const std::string& version);
   ~Batcher();
 
-  Status Submit(std::vector<Tensor> inputs, Done done);
+  // `timing`, if given, must stay valid until `done` has run.
+  Status Submit(std::vector<Tensor> inputs, Done done, BatchTiming* timing = nullptr);
   // Finishes queued work and ends the thread; waits for it unless called on it.
   void Stop();
 
@@ -57,6 +63,7 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
   struct Pending {
     std::vector<Tensor> inputs;  // sorted by name
     Done done;
+    BatchTiming* timing = nullptr;
     std::chrono::steady_clock::time_point enqueued;
     int64_t rows = 1;
     std::string signature;  // names, datatypes and non-batch dimensions

@@ -198,6 +198,7 @@ struct OipApi::InferCall {
   InferRequest req;
   std::shared_ptr<const ModelVersion> mv;
   std::chrono::steady_clock::time_point start;
+  BatchTiming timing;  // filled by the batcher; compute times of an unbatched call too
 };
 
 void OipApi::Infer(RequestContext& ctx) {
@@ -208,6 +209,7 @@ void OipApi::Infer(RequestContext& ctx) {
   auto req = ParseInferRequest(ctx.request.body(), limits);
   if (!req.ok()) return ctx.Error(req.status());
   call->req = std::move(req).value();
+  ctx.trace.Add("parse", call->start, clock_.MonotonicNow());
   auto resolved = Resolve(ctx);
   if (!resolved.ok()) return ctx.Error(resolved.status());
   call->mv = std::move(resolved).value();
@@ -227,11 +229,15 @@ void OipApi::Infer(RequestContext& ctx) {
   if (m.batcher) {
     if (auto deferred = ctx.Defer()) {
       Status queued = m.batcher->Submit(
-          call->req.inputs, [this, call, deferred](StatusOr<std::vector<Tensor>> outputs) {
+          call->req.inputs,
+          [this, call, deferred](StatusOr<std::vector<Tensor>> outputs) {
             deferred->Finish([this, call, outputs = std::move(outputs)](RequestContext& c) {
+              c.trace.Add("queue", call->timing.enqueued, call->timing.started);
+              c.trace.Add("compute", call->timing.started, call->timing.finished);
               Respond(c, *call, outputs);
             });
-          });
+          },
+          &call->timing);
       if (!queued.ok()) {
         deferred->Finish([queued](RequestContext& c) {
           c.Json(503, ErrorBody(queued.message()));
@@ -241,7 +247,10 @@ void OipApi::Infer(RequestContext& ctx) {
       return;
     }
   }
-  Respond(ctx, *call, m.backend->Infer(call->req.inputs));
+  auto compute_start = clock_.MonotonicNow();
+  auto outputs = m.backend->Infer(call->req.inputs);
+  ctx.trace.Add("compute", compute_start, clock_.MonotonicNow());
+  Respond(ctx, *call, std::move(outputs));
 }
 
 void OipApi::Respond(RequestContext& ctx, const InferCall& call,
@@ -298,6 +307,7 @@ void OipApi::Respond(RequestContext& ctx, const InferCall& call,
   const auto& p = *probs->As<float>();
   const size_t nl = backend.labels().size();
   const double latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  const auto log_start = clock_.MonotonicNow();
   for (size_t i = 0; i < texts->size(); ++i) {
     std::vector<int> idx(nl);
     for (size_t j = 0; j < nl; ++j) idx[j] = static_cast<int>(j);
@@ -330,6 +340,7 @@ void OipApi::Respond(RequestContext& ctx, const InferCall& call,
     rec.latency_ms = latency_ms;
     log_.Append(rec);
   }
+  ctx.trace.Add("log", log_start, clock_.MonotonicNow());
 }
 
 }  // namespace closedloop

@@ -60,6 +60,7 @@ void PredictApi::Register(Router& router) {
 void PredictApi::Predict(RequestContext& ctx) {
   auto start = clock_.MonotonicNow();
   auto parsed = ParsePredictRequest(ctx.request.body(), serving_.max_text_bytes);
+  ctx.trace.Add("parse", start, clock_.MonotonicNow());
   if (!parsed.ok()) return ctx.Error(parsed.status());
   PredictRequest& req = *parsed;
   RoutedVersion routed;
@@ -87,6 +88,7 @@ void PredictApi::Predict(RequestContext& ctx) {
   auto compute_start = clock_.MonotonicNow();
   auto scores = mv->backend->PredictText(req.text, req.top_k > 0 ? req.top_k : mv->config.top_k);
   auto end = clock_.MonotonicNow();
+  ctx.trace.Add("compute", compute_start, end);
   const double latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
   if (routed.split) {  // a client's bad input is not the version's failure
     bool server_ok = scores.ok() || scores.status().code() == StatusCode::kInvalidArgument;
@@ -118,7 +120,9 @@ void PredictApi::Predict(RequestContext& ctx) {
   rec.top_k_json = std::move(top);
   if (routed.mirror_to) routed.split->observer->Mirror(routed.mirror_to, req.text, rec.label);
   if (store_inputs_) rec.input_text = std::move(req.text);
+  const auto log_start = clock_.MonotonicNow();
   log_.Append(rec);  // never blocks; a drop is counted and logged by the log
+  ctx.trace.Add("log", log_start, clock_.MonotonicNow());
 }
 
 void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
@@ -154,6 +158,7 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
   auto compute_start = clock_.MonotonicNow();
   auto pred = b.PredictRow(row, req.explain);
   auto end = clock_.MonotonicNow();
+  ctx.trace.Add("compute", compute_start, end);
   if (routed.split) {
     bool server_ok = pred.ok() || pred.status().code() == StatusCode::kInvalidArgument;
     routed.split->observer->OnServed(
@@ -213,7 +218,9 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
   ctx.Json(200, std::move(w).Take());
   rec.top_k_json = std::move(top);
   if (store_inputs_) rec.input_text = std::move(input).Take();
+  const auto log_start = clock_.MonotonicNow();
   log_.Append(rec);
+  ctx.trace.Add("log", log_start, clock_.MonotonicNow());
 }
 
 void PredictApi::GetPrediction(RequestContext& ctx) {
