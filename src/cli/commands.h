@@ -16,5 +16,6 @@ void AddFeedbackCommand(CLI::App& app, int& exit_code);
 void AddRetrainCommand(CLI::App& app, int& exit_code);
 void AddRolloutsCommand(CLI::App& app, int& exit_code);
 void AddDriftCommand(CLI::App& app, int& exit_code);
+void AddMonitorCommand(CLI::App& app, int& exit_code);
 
 }  // namespace closedloop

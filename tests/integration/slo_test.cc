@@ -152,6 +152,39 @@ TEST_F(SloTest, BurnRateAlertIsDeliveredKeptAcrossRestartAndResolved) {
   EXPECT_TRUE(resolved_delivered);
 }
 
+TEST_F(SloTest, MonitorCommandShowsSlosAlertsAndDrift) {
+  HttpSink sink;
+  sink.Listen();
+  Start(Config(sink.Url("/hook")));
+  for (int i = 0; i < 8; ++i) {
+    Fetch(port_, "POST", "/v1/support/inquiries", R"({"text":"where is my card"})");
+  }
+  for (int i = 0; i < 2; ++i) Predict(R"({"model":"support-intent","text":"card"})");
+  const std::string url = " --url http://127.0.0.1:" + std::to_string(port_);
+  auto once = RunClosedloop("monitor --once" + url);
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  EXPECT_NE(once.output.find("10 answered, 8 with 5xx"), std::string::npos) << once.output;
+  EXPECT_NE(once.output.find("availability"), std::string::npos) << once.output;
+  EXPECT_NE(once.output.find("latency <1000ms"), std::string::npos) << once.output;
+  EXPECT_NE(once.output.find("page_fast"), std::string::npos) << once.output;
+  EXPECT_NE(once.output.find("[page] SloBurnRate  availability SLO 99.9%"), std::string::npos)
+      << once.output;
+  EXPECT_NE(once.output.find("drift (latest report per model)"), std::string::npos);
+  EXPECT_EQ(once.output.find("\x1b["), std::string::npos);  // no terminal codes with --once
+  // Live mode: two frames, the second with a request rate.
+  auto live = RunClosedloop("monitor --frames 2 --interval 0.2" + url);
+  ASSERT_EQ(live.exit_code, 0) << live.output;
+  EXPECT_NE(live.output.find("req/s"), std::string::npos) << live.output;
+
+  HttpSink closed;  // bound, not listening: connection refused
+  auto down =
+      RunClosedloop("monitor --once --url http://127.0.0.1:" + std::to_string(closed.port()));
+  EXPECT_EQ(down.exit_code, 2);
+  auto bad = RunClosedloop("monitor --once --url https://x");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--url"), std::string::npos) << bad.output;
+}
+
 TEST_F(SloTest, BadInputIsAClearError) {
   Start();
   auto r = Fetch(port_, "GET", "/v1/alerts?state=open");
