@@ -11,6 +11,7 @@
 
 #include <xgboost/c_api.h>
 
+#include "learn/profile_builder.h"
 #include "learn/staged_dir.h"
 #include "learn/training_data.h"
 #include "serving/model_config.h"
@@ -288,6 +289,15 @@ StatusOr<TabularTrainResult> TrainTabularClassifier(const TabularTrainOptions& o
   config.labels = layout.labels;
   config.categories = layout.categories;
   RETURN_IF_ERROR(WriteVersionFiles(dir.string(), config, result.validation, result.test));
+  // The reference the drift monitor compares production windows with.
+  ASSIGN_OR_RETURN(
+      ReferenceProfile profile,
+      BuildTabularProfile(layout.names, layout.categories, xv, vs.labels, vs.probs, vs.truth));
+  {
+    std::ofstream out(dir / kProfileFile);
+    out << ReferenceProfileJson(profile);
+    if (!out) return Unavailable("cannot write " + (dir / kProfileFile).string());
+  }
   std::error_code ec;
   result.model_bytes = static_cast<uint64_t>(fs::file_size(model_file, ec));
   result.model_path = (staged.final_path() / "model.json").string();

@@ -265,7 +265,7 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
     auto profile = BuildTextProfile(*served, texts, truth);
     if (profile.ok()) {
       std::ofstream out(staging / kProfileFile);
-      out << TextProfileJson(*profile);
+      out << ReferenceProfileJson(*profile);
     }
   }
   result.model_bytes = FileSize(model_file);

@@ -1,5 +1,7 @@
 #include "monitor/drift_monitor.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -8,7 +10,7 @@
 #include "core/json_writer.h"
 #include "core/logging.h"
 #include "monitor/drift_stats.h"
-#include "monitor/text_profile.h"
+#include "monitor/reference_profile.h"
 
 namespace closedloop {
 
@@ -39,10 +41,10 @@ double CategoricalPsi(const std::map<std::string, double>& ref,
   return psi;
 }
 
-DriftSignal Categorical(const char* name, const std::map<std::string, double>& ref,
+DriftSignal Categorical(std::string_view name, const std::map<std::string, double>& ref,
                         const std::map<std::string, double>& cur) {
   DriftSignal s;
-  s.name = name;
+  s.name = std::string(name);
   std::set<std::string> keys;
   for (const auto& [k, v] : ref) keys.insert(k);
   for (const auto& [k, v] : cur) keys.insert(k);
@@ -68,10 +70,10 @@ DriftSignal Categorical(const char* name, const std::map<std::string, double>& r
   return s;
 }
 
-DriftSignal Numeric(const char* name, const std::vector<double>& ref,
+DriftSignal Numeric(std::string_view name, const std::vector<double>& ref,
                     const std::vector<double>& cur) {
   DriftSignal s;
-  s.name = name;
+  s.name = std::string(name);
   s.test = "ks";
   auto ks = KolmogorovSmirnov(ref, cur);
   if (!ks.ok()) {
@@ -129,6 +131,71 @@ StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_
   return w;
 }
 
+// Per-feature signals of a tabular model: the window's inputs are the canonical
+// feature objects the server logs ({"name": number-or-null, ...}; a categorical
+// feature as its code). Numeric: KS + PSI; categorical: chi-square + PSI.
+void FeatureSignals(const ReferenceProfile& ref, const ModelVersion& mv,
+                    const std::vector<std::string>& inputs, std::vector<DriftSignal>& out) {
+  const size_t nf = ref.features.size();
+  std::vector<std::vector<double>> numeric(nf);
+  std::vector<std::map<std::string, double>> counts(nf);
+  simdjson::dom::parser parser;
+  for (const std::string& input : inputs) {
+    simdjson::dom::object obj;
+    if (parser.parse(input).get(obj)) continue;
+    for (size_t f = 0; f < nf; ++f) {
+      const FeatureProfile& fp = ref.features[f];
+      double v;
+      if (obj[fp.name].get(v) || !std::isfinite(v)) continue;  // missing (null) or absent
+      if (!fp.categorical) {
+        numeric[f].push_back(v);
+        continue;
+      }
+      auto cats = mv.config.categories.find(fp.name);
+      auto code = static_cast<size_t>(v);
+      bool known = cats != mv.config.categories.end() && v >= 0 && code < cats->second.size();
+      counts[f][known ? cats->second[code] : std::string("(unknown)")] += 1;
+    }
+  }
+  for (size_t f = 0; f < nf; ++f) {
+    const FeatureProfile& fp = ref.features[f];
+    const std::string name = "feature:" + fp.name;
+    if (fp.categorical) {
+      out.push_back(Categorical(name, fp.counts, counts[f]));
+    } else if (numeric[f].empty() || fp.sample.empty()) {
+      DriftSignal s;
+      s.name = name;
+      s.test = "none";
+      s.note = "no values in the " + std::string(numeric[f].empty() ? "window" : "reference");
+      out.push_back(std::move(s));
+    } else {
+      out.push_back(Numeric(name, fp.sample, numeric[f]));
+    }
+  }
+}
+
+// Dataset drift as Evidently defines it: at least half of the features drifted.
+DriftSignal DatasetDrift(const std::vector<DriftSignal>& signals) {
+  int64_t features = 0, drifted = 0;
+  for (const auto& s : signals) {
+    if (s.name.rfind("feature:", 0) != 0 || s.test == "none") continue;
+    ++features;
+    drifted += s.drifted ? 1 : 0;
+  }
+  DriftSignal d;
+  d.name = "dataset";
+  d.test = "share_of_drifted_features";
+  if (features == 0) {
+    d.note = "no feature could be tested";
+    return d;
+  }
+  d.statistic = static_cast<double>(drifted) / static_cast<double>(features);
+  d.drifted = *d.statistic >= 0.5;
+  d.severity = d.drifted ? "CRITICAL" : "OK";
+  d.note = std::to_string(drifted) + " of " + std::to_string(features) + " features drifted";
+  return d;
+}
+
 // A signal that could not be computed, and why.
 DriftSignal Unavailable(const char* name, std::string note) {
   DriftSignal s;
@@ -170,7 +237,7 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
     r.severity = "OK";
     r.signals.push_back(Unavailable("reference", profile.status().message()));
   } else {
-    const TextProfile& ref = **profile;
+    const ReferenceProfile& ref = **profile;
     ASSIGN_OR_RETURN(Window w, ReadWindow(log_, model, window_size));
     r.window_predictions = w.count;
     r.window_labels = w.labelled;
@@ -187,6 +254,7 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
       r.state = "ok";
       r.signals.push_back(Categorical("prediction", ref.predicted, w.predicted));
       r.signals.push_back(Numeric("confidence", ref.confidence, w.confidence));
+      if (!ref.features.empty()) FeatureSignals(ref, *champion, w.texts, r.signals);
       if (!w.texts.empty()) {
         std::vector<double> lengths, oov;
         std::vector<std::vector<float>> vectors;
@@ -241,12 +309,15 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
         tested[i]->drifted = adj[i] < config_.alpha;
         if (tested[i]->name == "embedding" && tested[i]->drifted) tested[i]->severity = "WARNING";
       }
+      if (!ref.features.empty()) r.signals.push_back(DatasetDrift(r.signals));
       r.severity = "OK";
       for (const auto& s : r.signals) {
         if (Rank(s.severity) > Rank(r.severity)) r.severity = s.severity;
       }
     }
-    if (r.severity == "CRITICAL" && config_.retrain_on_critical && on_critical_) {
+    // Retraining from feedback exists for text models; a tabular model's drift is an alert.
+    const bool text_model = profile.ok() && (*profile)->features.empty();
+    if (r.severity == "CRITICAL" && text_model && config_.retrain_on_critical && on_critical_) {
       bool fire;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -275,16 +346,16 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
   return r;
 }
 
-StatusOr<std::shared_ptr<const TextProfile>> DriftMonitor::Profile(const ModelVersion& v) {
+StatusOr<std::shared_ptr<const ReferenceProfile>> DriftMonitor::Profile(const ModelVersion& v) {
   // A version's files do not change under the same fingerprint: read each profile once.
   const std::string key = v.path + "|" + v.fingerprint;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = profiles_.find(key); it != profiles_.end()) return it->second;
   }
-  ASSIGN_OR_RETURN(TextProfile p,
-                   LoadTextProfile(std::filesystem::path(v.path).parent_path().string()));
-  auto shared = std::make_shared<const TextProfile>(std::move(p));
+  ASSIGN_OR_RETURN(ReferenceProfile p,
+                   LoadReferenceProfile(std::filesystem::path(v.path).parent_path().string()));
+  auto shared = std::make_shared<const ReferenceProfile>(std::move(p));
   std::lock_guard<std::mutex> lock(mu_);
   profiles_[key] = shared;
   return shared;
@@ -314,7 +385,9 @@ void DriftMonitor::Start() {
       }
       for (const auto& name : names) {
         auto mv = models_.Resolve(name, "");
-        if (!mv.ok() || (*mv)->backend->flavor() != "fasttext") continue;
+        if (!mv.ok()) continue;
+        const std::string_view flavor = (*mv)->backend->flavor();
+        if (flavor != "fasttext" && flavor != "xgboost") continue;
         auto r = Evaluate(name);
         if (!r.ok())
           LogWarn("drift check failed").Kv("model", name).Kv("error", r.status().message());

@@ -1,5 +1,5 @@
 // DriftMonitor: live drift of each served text model against the reference
-// profile saved with its champion version (monitor/text_profile.h).
+// profile saved with its champion version (monitor/reference_profile.h).
 //
 // A window is the model's newest window_predictions predictions in the
 // prediction log (all its versions). Signals, each with its test, statistic,
@@ -35,7 +35,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
-#include "monitor/text_profile.h"
+#include "monitor/reference_profile.h"
 #include "serving/model_repository.h"
 #include "store/prediction_log.h"
 
@@ -85,7 +85,7 @@ class DriftMonitor {
 
  private:
   // The reference profile of a served version, read once per version files.
-  StatusOr<std::shared_ptr<const TextProfile>> Profile(const ModelVersion& v);
+  StatusOr<std::shared_ptr<const ReferenceProfile>> Profile(const ModelVersion& v);
 
   const MonitorConfig config_;
   const ModelRepository& models_;
@@ -96,8 +96,8 @@ class DriftMonitor {
   mutable std::mutex mu_;
   std::map<std::string, std::deque<ModelDriftReport>> reports_;  // guarded by mu_
   std::map<std::string, std::string> last_trigger_;  // model -> newest request id of that window
-  std::map<std::string, std::shared_ptr<const TextProfile>> profiles_;  // by version files
-  bool stop_ = false;                                                   // guarded by mu_
+  std::map<std::string, std::shared_ptr<const ReferenceProfile>> profiles_;  // by version files
+  bool stop_ = false;                                                        // guarded by mu_
   std::condition_variable cv_;
   std::thread thread_;
 };

@@ -3,9 +3,12 @@
 // GET /v1/drift, and a CRITICAL window asks the retrainer for a new candidate.
 #include <poll.h>
 
+#include <cmath>
 #include <fstream>
+#include <iterator>
 
 #include "integration/fixture.h"
+#include "support/command.h"
 
 namespace closedloop::testing {
 namespace {
@@ -131,6 +134,72 @@ TEST_F(DriftTest, InDistributionTrafficIsCalmAShiftedWindowIsCriticalAndAsksForA
   simdjson::dom::array kept_reports;
   ASSERT_FALSE(kept->root["reports"].get(kept_reports));
   EXPECT_GE(kept_reports.size(), 3u);
+}
+
+// A tabular model: training writes per-feature profiles; a window whose x1 moved
+// and whose colours are all blue has those features drifted, half the features
+// drifted is dataset drift (CRITICAL), which is an alert but not a retraining
+// (retraining from feedback is for text models).
+TEST_F(DriftTest, TabularFeaturesAndDatasetDrift) {
+  uint64_t seed = 12345;
+  auto uniform = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(seed >> 11) / 9007199254740992.0;
+  };
+  auto normal = [&] {  // Box-Muller
+    return std::sqrt(-2 * std::log(1 - uniform())) * std::cos(6.283185307179586 * uniform());
+  };
+  const char* colours[] = {"red", "green", "blue"};
+  std::string csv = "x1,x2,colour,label\n";
+  for (int i = 0; i < 2000; ++i) {
+    double x1 = normal(), x2 = 10 * uniform();
+    csv += std::to_string(x1) + "," + std::to_string(x2) + "," + colours[i % 3] + "," +
+           (x1 + x2 / 5 > 1 ? "yes" : "no") + "\n";
+  }
+  WriteFile(dir_.File("risk.csv"), csv);
+  auto trained = RunClosedloop("train tabular --input " + dir_.File("risk.csv") +
+                               " --label-col label --output " + dir_.File("models/risk/1") +
+                               " --max-rounds 30 --threads 1 --no-tracking");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  std::ifstream profile(dir_.File("models/risk/1/reference_profile.json"));
+  std::string profile_text((std::istreambuf_iterator<char>(profile)), {});
+  EXPECT_NE(profile_text.find(R"("name":"colour","categorical":true)"), std::string::npos);
+  EXPECT_NE(profile_text.find(R"("name":"x1","categorical":false)"), std::string::npos);
+  StartMonitored();
+
+  Connection c(port_);
+  auto send = [&](double shift, bool all_blue) {
+    for (int i = 0; i < 600; ++i) {
+      std::string body = R"({"model":"risk","features":{"x1":)" + std::to_string(normal() + shift) +
+                         R"(,"x2":)" + std::to_string(10 * uniform()) + R"(,"colour":")" +
+                         (all_blue ? "blue" : colours[i % 3]) + R"("}})";
+      ASSERT_EQ(c.Request("POST", "/v1/predict", body).status, 200) << body;
+    }
+  };
+  send(0, false);
+  auto calm = Drift("?model=risk&window=600");
+  EXPECT_EQ(std::string(calm->root["reports"].at(0)["state"].get_string().value()), "ok") << body_;
+  EXPECT_EQ(Signal(*calm, "feature:x1", "severity"), "OK") << body_;
+  EXPECT_EQ(Signal(*calm, "feature:colour", "drifted"), "false") << body_;
+  EXPECT_EQ(Signal(*calm, "dataset", "drifted"), "false") << body_;
+
+  send(3, true);
+  auto drifted = Drift("?model=risk&window=600");
+  EXPECT_EQ(Signal(*drifted, "feature:x1", "test"), "ks") << body_;
+  EXPECT_EQ(Signal(*drifted, "feature:x1", "severity"), "CRITICAL") << body_;
+  EXPECT_EQ(Signal(*drifted, "feature:x1", "drifted"), "true") << body_;
+  EXPECT_EQ(Signal(*drifted, "feature:colour", "test"), "chi_square") << body_;
+  EXPECT_EQ(Signal(*drifted, "feature:colour", "drifted"), "true") << body_;
+  EXPECT_EQ(Signal(*drifted, "feature:x2", "drifted"), "false") << body_;
+  EXPECT_EQ(Signal(*drifted, "dataset", "drifted"), "true") << body_;
+  EXPECT_NE(Signal(*drifted, "dataset", "note").find("2 of 3 features drifted"), std::string::npos)
+      << body_;
+  EXPECT_EQ(std::string(drifted->root["reports"].at(0)["severity"].get_string().value()),
+            "CRITICAL");
+  EXPECT_FALSE(drifted->root["reports"].at(0)["retrain_requested"].get_bool().value());
+  auto alerts = Fetch(port_, "GET", "/v1/alerts?state=firing");
+  EXPECT_NE(alerts.body.find(R"("key":"drift:risk")"), std::string::npos) << alerts.body;
+  EXPECT_NE(alerts.body.find("DriftCritical"), std::string::npos) << alerts.body;
 }
 
 TEST_F(DriftTest, BadParameters) {

@@ -1,4 +1,4 @@
-#include "monitor/text_profile.h"
+#include "monitor/reference_profile.h"
 
 #include <simdjson.h>
 
@@ -10,7 +10,7 @@
 
 namespace closedloop {
 
-std::string TextProfileJson(const TextProfile& p) {
+std::string ReferenceProfileJson(const ReferenceProfile& p) {
   JsonWriter w(64 * 1024);
   auto numbers = [&](const char* key, const std::vector<double>& v) {
     w.Key(key).BeginArray();
@@ -34,17 +34,37 @@ std::string TextProfileJson(const TextProfile& p) {
     for (float x : v) w.Double(x);
     w.EndArray();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  if (!p.features.empty()) {
+    w.Key("features").BeginArray();
+    for (const FeatureProfile& f : p.features) {
+      w.BeginObject()
+          .Key("name")
+          .String(f.name)
+          .Key("categorical")
+          .Bool(f.categorical)
+          .Key("missing_share")
+          .Double(f.missing_share);
+      if (f.categorical) {
+        counts("counts", f.counts);
+      } else {
+        numbers("sample", f.sample);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
   return std::move(w).Take();
 }
 
-StatusOr<TextProfile> ParseTextProfile(std::string_view json) {
+StatusOr<ReferenceProfile> ParseReferenceProfile(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto e = parser.parse(json.data(), json.size()).get(doc)) {
     return InvalidArgument(std::string("reference profile: ") + simdjson::error_message(e));
   }
-  TextProfile p;
+  ReferenceProfile p;
   int64_t rows = 0;
   if (doc["rows"].get(rows)) return InvalidArgument("reference profile: no 'rows'");
   p.rows = static_cast<size_t>(rows);
@@ -86,16 +106,50 @@ StatusOr<TextProfile> ParseTextProfile(std::string_view json) {
     }
     p.vectors.push_back(std::move(v));
   }
+  simdjson::dom::array features;
+  if (!doc["features"].get(features)) {
+    for (auto f : features) {
+      FeatureProfile fp;
+      std::string_view name;
+      if (f["name"].get(name) || f["categorical"].get(fp.categorical) ||
+          f["missing_share"].get(fp.missing_share)) {
+        return InvalidArgument(
+            "reference profile: a feature needs name, categorical, missing_share");
+      }
+      fp.name = std::string(name);
+      if (fp.categorical) {
+        simdjson::dom::object o;
+        if (f["counts"].get(o))
+          return InvalidArgument("reference profile: feature '" + fp.name + "' has no counts");
+        for (auto c : o) {
+          double x;
+          if (c.value.get(x))
+            return InvalidArgument("reference profile: feature '" + fp.name + "'");
+          fp.counts[std::string(c.key)] = x;
+        }
+      } else {
+        simdjson::dom::array a;
+        if (f["sample"].get(a))
+          return InvalidArgument("reference profile: feature '" + fp.name + "' has no sample");
+        for (auto v : a) {
+          double x;
+          if (v.get(x)) return InvalidArgument("reference profile: feature '" + fp.name + "'");
+          fp.sample.push_back(x);
+        }
+      }
+      p.features.push_back(std::move(fp));
+    }
+  }
   return p;
 }
 
-StatusOr<TextProfile> LoadTextProfile(const std::string& dir) {
+StatusOr<ReferenceProfile> LoadReferenceProfile(const std::string& dir) {
   std::string path = (std::filesystem::path(dir) / kProfileFile).string();
   std::ifstream in(path);
   if (!in) return NotFound("no reference profile at '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseTextProfile(ss.str());
+  return ParseReferenceProfile(ss.str());
 }
 
 }  // namespace closedloop
