@@ -242,9 +242,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (r.check_interval_ms <= 0) return InvalidArgument("'retrain.check_interval_ms' must be > 0");
   }
   if (const auto* s = Section(root, "monitor")) {
-    RETURN_IF_ERROR(CheckKeys(*s, "monitor",
-                              {"window_predictions", "min_window", "min_labels", "interval_ms",
-                               "mmd_permutations", "max_vectors", "alpha", "retrain_on_critical"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "monitor",
+        {"window_predictions", "min_window", "min_labels", "interval_ms", "mmd_permutations",
+         "max_vectors", "alpha", "retrain_on_critical", "accuracy_drop"}));
     auto& m = c.monitor;
     RETURN_IF_ERROR(Read(*s, "monitor", "window_predictions", m.window_predictions));
     RETURN_IF_ERROR(Read(*s, "monitor", "min_window", m.min_window));
@@ -254,6 +255,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "monitor", "max_vectors", m.max_vectors));
     RETURN_IF_ERROR(Read(*s, "monitor", "alpha", m.alpha));
     RETURN_IF_ERROR(Read(*s, "monitor", "retrain_on_critical", m.retrain_on_critical));
+    RETURN_IF_ERROR(Read(*s, "monitor", "accuracy_drop", m.accuracy_drop));
+    if (!(m.accuracy_drop > 0 && m.accuracy_drop <= 1)) {
+      return InvalidArgument("'monitor.accuracy_drop' must be in (0, 1]");
+    }
     if (m.window_predictions < 2 || m.min_window < 2) {
       return InvalidArgument("'monitor.window_predictions' and 'monitor.min_window' must be >= 2");
     }

@@ -105,6 +105,8 @@ struct MonitorConfig {
   int64_t max_vectors = 300;        // sentence vectors of the window in the MMD test
   double alpha = 0.05;              // after Benjamini-Hochberg over the window's tests
   bool retrain_on_critical = true;  // CRITICAL drift requests a retraining of the model
+  double accuracy_drop =
+      0.05;  // accuracy on people's labels this far below the reference: CRITICAL
 };
 
 // Service level objectives computed in the binary (monitor/slo_monitor.h) from the

@@ -14,6 +14,7 @@ StatusOr<ReferenceProfile> BuildTextProfile(const Backend& model,
   if (n == 0) return FailedPrecondition("no rows to profile");
   const size_t take = std::min(n, max_rows);
   const size_t vector_every = std::max<size_t>(1, take / std::max<size_t>(1, max_vectors));
+  size_t labelled = 0, correct = 0;
   for (size_t k = 0; k < take; ++k) {
     size_t i = k * n / take;  // evenly spaced
     const std::string& text = texts[i];
@@ -23,12 +24,17 @@ StatusOr<ReferenceProfile> BuildTextProfile(const Backend& model,
     p.text_length.push_back(static_cast<double>(text.size()));
     p.confidence.push_back(scores->front().p);
     p.predicted[model.labels()[static_cast<size_t>(scores->front().index)]] += 1;
-    if (i < labels.size() && !labels[i].empty()) p.truth[labels[i]] += 1;
+    if (i < labels.size() && !labels[i].empty()) {
+      p.truth[labels[i]] += 1;
+      ++labelled;
+      correct += labels[i] == model.labels()[static_cast<size_t>(scores->front().index)] ? 1 : 0;
+    }
     if (auto oov = model.OovRate(text); oov.ok()) p.oov_rate.push_back(*oov);
     if (k % vector_every == 0 && p.vectors.size() < max_vectors) {
       if (auto v = model.SentenceVector(text); v.ok()) p.vectors.push_back(std::move(v).value());
     }
   }
+  if (labelled > 0) p.accuracy = static_cast<double>(correct) / static_cast<double>(labelled);
   return p;
 }
 
@@ -48,6 +54,7 @@ StatusOr<ReferenceProfile> BuildTabularProfile(
     p.features[f].categorical = categories.count(names[f]) > 0;
   }
   std::vector<size_t> missing(nf, 0);
+  size_t labelled = 0, correct = 0;
   for (size_t k = 0; k < take; ++k) {
     size_t i = k * n / take;  // evenly spaced
     ++p.rows;
@@ -57,6 +64,8 @@ StatusOr<ReferenceProfile> BuildTabularProfile(
     p.confidence.push_back(row.empty() ? 0 : row[best]);
     if (i < truth.size() && truth[i] >= 0 && static_cast<size_t>(truth[i]) < classes.size()) {
       p.truth[classes[static_cast<size_t>(truth[i])]] += 1;
+      ++labelled;
+      correct += static_cast<size_t>(truth[i]) == best ? 1 : 0;
     }
     for (size_t f = 0; f < nf; ++f) {
       float v = x[i * nf + f];
@@ -77,6 +86,7 @@ StatusOr<ReferenceProfile> BuildTabularProfile(
   for (size_t f = 0; f < nf; ++f) {
     p.features[f].missing_share = static_cast<double>(missing[f]) / static_cast<double>(p.rows);
   }
+  if (labelled > 0) p.accuracy = static_cast<double>(correct) / static_cast<double>(labelled);
   return p;
 }
 

@@ -20,7 +20,7 @@ struct Window {
   std::vector<std::string> texts;
   std::vector<double> confidence;
   std::map<std::string, double> predicted, labels;
-  int64_t count = 0, labelled = 0, from_ms = 0, to_ms = 0;
+  int64_t count = 0, labelled = 0, labelled_correct = 0, from_ms = 0, to_ms = 0;
   std::string newest_id, oldest_id;
 };
 
@@ -115,7 +115,8 @@ StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_
       w.confidence.push_back(q.ColumnDouble(4));
     }
     if (w.count == 0) return OkStatus();
-    ASSIGN_OR_RETURN(auto l, db.Prepare("SELECT f.label FROM feedback f JOIN predictions p ON "
+    ASSIGN_OR_RETURN(auto l, db.Prepare("SELECT f.label, p.label FROM feedback f JOIN "
+                                        "predictions p ON "
                                         "p.request_id = f.request_id WHERE p.model = ? AND "
                                         "f.label IS NOT NULL AND p.request_id >= ?"));
     l.BindText(1, model);
@@ -123,7 +124,9 @@ StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_
     for (;;) {
       ASSIGN_OR_RETURN(bool row, l.Step());
       if (!row) break;
-      w.labels[l.ColumnText(0)] += 1;
+      std::string truth = l.ColumnText(0);
+      w.labelled_correct += truth == l.ColumnText(1) ? 1 : 0;
+      w.labels[truth] += 1;
       ++w.labelled;
     }
     return OkStatus();
@@ -194,6 +197,30 @@ DriftSignal DatasetDrift(const std::vector<DriftSignal>& signals) {
   d.severity = d.drifted ? "CRITICAL" : "OK";
   d.note = std::to_string(drifted) + " of " + std::to_string(features) + " features drifted";
   return d;
+}
+
+// Accuracy on people's labels in the window against the reference accuracy: a
+// one-sided z test of the drop (normal approximation of the binomial). The drop
+// in points decides the severity: >= accuracy_drop CRITICAL (once significant).
+DriftSignal AccuracySignal(double reference, int64_t correct, int64_t n, double max_drop) {
+  DriftSignal s;
+  s.name = "accuracy";
+  s.test = "binomial_z";
+  const double acc = static_cast<double>(correct) / static_cast<double>(n);
+  s.statistic = acc;
+  const double var = reference * (1 - reference) / static_cast<double>(n);
+  const double drop = reference - acc;
+  if (var > 0) {
+    s.p_value = 0.5 * std::erfc(drop / std::sqrt(var) / std::sqrt(2.0));
+  } else {
+    s.p_value = drop > 0 ? 0.0 : 1.0;
+  }
+  s.severity = drop >= max_drop ? "CRITICAL" : drop >= max_drop / 2 ? "WARNING" : "OK";
+  char note[160];
+  std::snprintf(note, sizeof note, "accuracy %.3f on %lld human labels; %.3f on the reference", acc,
+                static_cast<long long>(n), reference);
+  s.note = note;
+  return s;
 }
 
 // A signal that could not be computed, and why.
@@ -294,6 +321,16 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
             "label", "not enough data: " + std::to_string(w.labelled) + " human labels, " +
                          std::to_string(config_.min_labels) + " needed"));
       }
+      if (w.labelled >= config_.min_labels && ref.accuracy) {
+        r.signals.push_back(
+            AccuracySignal(*ref.accuracy, w.labelled_correct, w.labelled, config_.accuracy_drop));
+      } else {
+        r.signals.push_back(Unavailable(
+            "accuracy", !ref.accuracy
+                            ? "the reference profile has no accuracy"
+                            : "not enough data: " + std::to_string(w.labelled) + " human labels, " +
+                                  std::to_string(config_.min_labels) + " needed"));
+      }
       // Benjamini–Hochberg over the window's tests.
       std::vector<double> p;
       std::vector<DriftSignal*> tested;
@@ -308,6 +345,11 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
         tested[i]->adjusted_p_value = adj[i];
         tested[i]->drifted = adj[i] < config_.alpha;
         if (tested[i]->name == "embedding" && tested[i]->drifted) tested[i]->severity = "WARNING";
+      }
+      for (auto& sig : r.signals) {  // an accuracy drop is CRITICAL once it is significant too
+        if (sig.name == "accuracy" && sig.severity == "CRITICAL" && !sig.drifted) {
+          sig.severity = "WARNING";
+        }
       }
       if (!ref.features.empty()) r.signals.push_back(DatasetDrift(r.signals));
       r.severity = "OK";

@@ -28,6 +28,7 @@ std::string ReferenceProfileJson(const ReferenceProfile& p) {
   numbers("confidence", p.confidence);
   counts("predicted", p.predicted);
   counts("truth", p.truth);
+  if (p.accuracy) w.Key("accuracy").Double(*p.accuracy);
   w.Key("vectors").BeginArray();
   for (const auto& v : p.vectors) {
     w.BeginArray();
@@ -106,6 +107,8 @@ StatusOr<ReferenceProfile> ParseReferenceProfile(std::string_view json) {
     }
     p.vectors.push_back(std::move(v));
   }
+  double accuracy;
+  if (!doc["accuracy"].get(accuracy)) p.accuracy = accuracy;
   simdjson::dom::array features;
   if (!doc["features"].get(features)) {
     for (auto f : features) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ struct ReferenceProfile {
   size_t rows = 0;
   std::vector<double> text_length, oov_rate, confidence;
   std::map<std::string, double> predicted, truth;
+  // Share of the profiled rows with a true label that the model got right (absent in
+  // profiles written before it existed).
+  std::optional<double> accuracy;
   std::vector<std::vector<float>> vectors;
   std::vector<FeatureProfile> features;  // tabular models only
 };
