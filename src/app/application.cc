@@ -144,6 +144,11 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
   }
   app->server_->SetTracing(config.tracing, app->tracer_.get());
+  if (config.rate_limit.per_ip_rate > 0) {
+    app->rate_limits_ =
+        std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
+    app->server_->SetAdmission(app->rate_limits_.get());
+  }
   return app;
 }
 

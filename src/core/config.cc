@@ -103,10 +103,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(
-      CheckKeys(root, "",
-                {"data_dir", "server", "serving", "prediction_log", "feedback", "support",
-                 "rollout", "retrain", "monitor", "slo", "alerts", "tracing", "logging"}));
+  RETURN_IF_ERROR(CheckKeys(
+      root, "",
+      {"data_dir", "server", "serving", "prediction_log", "feedback", "support", "rollout",
+       "retrain", "monitor", "slo", "alerts", "tracing", "rate_limit", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -324,6 +324,22 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (t.export_interval_ms <= 0 || t.max_queue == 0) {
       return InvalidArgument("'tracing.export_interval_ms' and 'tracing.max_queue' must be > 0");
     }
+  }
+  if (const auto* s = Section(root, "rate_limit")) {
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "rate_limit", {"per_ip_rate", "per_ip_burst", "max_keys", "exempt_routes"}));
+    auto& r = c.rate_limit;
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "per_ip_rate", r.per_ip_rate));
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "per_ip_burst", r.per_ip_burst));
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "max_keys", r.max_keys));
+    RETURN_IF_ERROR(ReadStrings(*s, "rate_limit", "exempt_routes", r.exempt_routes));
+    if (r.per_ip_rate < 0 || r.per_ip_burst < 0) {
+      return InvalidArgument("'rate_limit.per_ip_rate' and 'rate_limit.per_ip_burst' must be >= 0");
+    }
+    if (r.per_ip_burst > 0 && r.per_ip_burst < 1) {
+      return InvalidArgument("'rate_limit.per_ip_burst' must be >= 1 (or 0: the rate)");
+    }
+    if (r.max_keys < 64) return InvalidArgument("'rate_limit.max_keys' must be >= 64");
   }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));

@@ -7,7 +7,7 @@
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
 //   [feedback], [support], [rollout], [retrain], [monitor], [slo], [alerts],
-//   [tracing]         see the structs below
+//   [tracing], [rate_limit]  see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -135,7 +135,15 @@ struct AlertsConfig {
   int retry_max_ms = 300000;    // ... up to this; deliveries are retried until they succeed
 };
 
-// W3C trace context and span export (monitor/tracing.h).
+// Rate limits in front of the routes (gateway/rate_limit_admission.h).
+struct RateLimitConfig {
+  double per_ip_rate = 0;    // requests per second per client address; 0: no limit
+  double per_ip_burst = 0;   // bucket size; 0: the rate (one second's worth)
+  size_t max_keys = 100000;  // buckets kept at most (idle full buckets are evicted first)
+  std::vector<std::string> exempt_routes = {"/v2/health/live", "/v2/health/ready", "/metrics"};
+};
+
+// W3C trace context and span export (monitor/otlp_exporter.h).
 struct TracingConfig {
   std::string otlp_endpoint;  // http://HOST:PORT/v1/traces; "" = spans only in the logs
   double sample_ratio = 1.0;  // share of new traces (without a sampled parent) exported
@@ -159,6 +167,7 @@ struct Config {
   SloConfig slo;
   AlertsConfig alerts;
   TracingConfig tracing;
+  RateLimitConfig rate_limit;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

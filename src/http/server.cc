@@ -96,7 +96,9 @@ bool ServerShared::Dispatch(Exchange& ex,
   ex.route = match.route;
   if (match.handler != nullptr) {
     auto content_type = req[http::field::content_type];
-    if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
+    if (admission != nullptr && !admission->Admit(ctx, match.route, ex.client_ip)) {
+      // answered by the admission (e.g. 429)
+    } else if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
       ctx.Error(UnsupportedMedia("Content-Type '" + std::string(content_type) +
                                  "' is not supported; send application/json"));
     } else {
@@ -242,6 +244,8 @@ HttpServer::~HttpServer() {
 }
 
 int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
+
+void HttpServer::SetAdmission(Admission* admission) { shared_->admission = admission; }
 
 void HttpServer::SetTracing(const TracingConfig& config, TraceSink* sink) {
   shared_->sample_ratio = config.sample_ratio;

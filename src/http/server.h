@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/ulid.h"
+#include "http/admission.h"
 #include "http/router.h"
 #include "monitor/metrics.h"
 
@@ -48,6 +49,9 @@ class HttpServer {
   // threshold, and where sampled requests' spans go (`sink` may be null and must
   // outlive the server).
   void SetTracing(const TracingConfig& config, TraceSink* sink);
+  // Before Start(): a check between routing and the handler (may be null; must
+  // outlive the server).
+  void SetAdmission(Admission* admission);
   Status Start();
   uint16_t port() const { return port_; }
   int64_t InFlight() const;

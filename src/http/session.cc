@@ -24,6 +24,9 @@ bool IsHttpParseError(const beast::error_code& ec) {
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared)
     : stream_(std::move(socket)), shared_(shared) {
+  beast::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) client_ip_ = peer.address().to_string();
   shared_.connections_total->Inc();
   shared_.connections_open->Add(1);
 }
@@ -125,6 +128,7 @@ class SessionDeferred final : public DeferredResponse {
 void HttpSession::Handle() {
   exchange_.request = parser_->release();
   exchange_.response = {};
+  exchange_.client_ip = client_ip_;
   bool ready = shared_.Dispatch(
       exchange_, [this] { return std::make_shared<SessionDeferred>(shared_from_this()); });
   if (ready) WriteResponse();

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/ulid.h"
+#include "http/admission.h"
 #include "http/router.h"
 #include "monitor/metrics.h"
 
@@ -31,6 +32,7 @@ struct Exchange {
   std::string request_id;
   std::optional<RequestContext> ctx;
   std::string_view route = "unmatched";
+  std::string_view client_ip;  // the peer's address, owned by the session
   std::chrono::steady_clock::time_point start;
 };
 
@@ -68,6 +70,7 @@ struct ServerShared {
   double sample_ratio = 1.0;
   int64_t slow_request_ms = 0;
   TraceSink* trace_sink = nullptr;
+  Admission* admission = nullptr;  // HttpServer::SetAdmission, before Start
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -104,6 +107,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool counted_in_flight_ = false;
   bool close_after_error_ = false;
   size_t discarded_ = 0;
+  std::string client_ip_;
   std::array<char, 16384> discard_buf_;
 };
 
