@@ -144,10 +144,22 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
   }
   app->server_->SetTracing(config.tracing, app->tracer_.get());
+  if (config.auth.enabled) {
+    AuthConfig auth = config.auth;
+    if (auth.jwt_hs256_secret_file.empty() &&
+        std::filesystem::exists(DefaultJwtSecretPath(config.data_dir))) {
+      auth.jwt_hs256_secret_file = DefaultJwtSecretPath(config.data_dir);
+    }
+    ASSIGN_OR_RETURN(JwtVerifier jwt, JwtVerifier::Create(auth, clock));
+    ASSIGN_OR_RETURN(app->api_keys_, ApiKeyStore::Open(config.data_dir + "/auth.db", clock));
+    app->auth_ =
+        std::make_unique<AuthAdmission>(auth, std::move(jwt), *app->api_keys_, app->metrics_);
+    app->server_->AddAdmission(app->auth_.get());
+  }
   if (config.rate_limit.per_ip_rate > 0) {
     app->rate_limits_ =
         std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
-    app->server_->SetAdmission(app->rate_limits_.get());
+    app->server_->AddAdmission(app->rate_limits_.get());
   }
   return app;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 
+#include "auth/auth_admission.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
@@ -91,7 +92,9 @@ class Application {
   std::unique_ptr<SloApi> slo_api_;
   std::unique_ptr<OtlpExporter> tracer_;             // only with tracing.otlp_endpoint
   std::unique_ptr<RateLimitAdmission> rate_limits_;  // only with rate_limit.per_ip_rate > 0
-  std::unique_ptr<RepositoryPoller> poller_;         // only with serving.poll_repository_ms > 0
+  std::unique_ptr<ApiKeyStore> api_keys_;
+  std::unique_ptr<AuthAdmission> auth_;       // only with auth.enabled
+  std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

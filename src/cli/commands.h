@@ -17,5 +17,6 @@ void AddRetrainCommand(CLI::App& app, int& exit_code);
 void AddRolloutsCommand(CLI::App& app, int& exit_code);
 void AddDriftCommand(CLI::App& app, int& exit_code);
 void AddMonitorCommand(CLI::App& app, int& exit_code);
+void AddAuthCommands(CLI::App& app, int& exit_code);  // token, keys
 
 }  // namespace closedloop

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   closedloop::AddRolloutsCommand(app, exit_code);
   closedloop::AddDriftCommand(app, exit_code);
   closedloop::AddMonitorCommand(app, exit_code);
+  closedloop::AddAuthCommands(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "closedloop " << CLOSEDLOOP_VERSION << "\n";
   });

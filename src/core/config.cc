@@ -106,7 +106,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   RETURN_IF_ERROR(CheckKeys(
       root, "",
       {"data_dir", "server", "serving", "prediction_log", "feedback", "support", "rollout",
-       "retrain", "monitor", "slo", "alerts", "tracing", "rate_limit", "logging"}));
+       "retrain", "monitor", "slo", "alerts", "tracing", "rate_limit", "auth", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -324,6 +324,22 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (t.export_interval_ms <= 0 || t.max_queue == 0) {
       return InvalidArgument("'tracing.export_interval_ms' and 'tracing.max_queue' must be > 0");
     }
+  }
+  if (const auto* s = Section(root, "auth")) {
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "auth",
+        {"enabled", "public_metrics", "jwt_hs256_secret_file", "jwt_rs256_public_key_file",
+         "jwt_es256_public_key_file", "issuer", "audience", "leeway_s"}));
+    auto& a = c.auth;
+    RETURN_IF_ERROR(Read(*s, "auth", "enabled", a.enabled));
+    RETURN_IF_ERROR(Read(*s, "auth", "public_metrics", a.public_metrics));
+    RETURN_IF_ERROR(Read(*s, "auth", "jwt_hs256_secret_file", a.jwt_hs256_secret_file));
+    RETURN_IF_ERROR(Read(*s, "auth", "jwt_rs256_public_key_file", a.jwt_rs256_public_key_file));
+    RETURN_IF_ERROR(Read(*s, "auth", "jwt_es256_public_key_file", a.jwt_es256_public_key_file));
+    RETURN_IF_ERROR(Read(*s, "auth", "issuer", a.issuer));
+    RETURN_IF_ERROR(Read(*s, "auth", "audience", a.audience));
+    RETURN_IF_ERROR(Read(*s, "auth", "leeway_s", a.leeway_s));
+    if (a.leeway_s > 3600) return InvalidArgument("'auth.leeway_s' must be at most 3600");
   }
   if (const auto* s = Section(root, "rate_limit")) {
     RETURN_IF_ERROR(

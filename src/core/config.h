@@ -7,7 +7,7 @@
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
 //   [feedback], [support], [rollout], [retrain], [monitor], [slo], [alerts],
-//   [tracing], [rate_limit]  see the structs below
+//   [tracing], [rate_limit], [auth]  see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -135,6 +135,19 @@ struct AlertsConfig {
   int retry_max_ms = 300000;    // ... up to this; deliveries are retried until they succeed
 };
 
+// Authentication and scopes (auth/auth_admission.h). JWT keys are files; API
+// keys live in <data_dir>/auth.db (`closedloop keys`).
+struct AuthConfig {
+  bool enabled = false;                   // require credentials on every route but /v2/health/*
+  bool public_metrics = false;            // /metrics without credentials
+  std::string jwt_hs256_secret_file;      // "": <data_dir>/auth/jwt-hs256.key when it exists
+  std::string jwt_rs256_public_key_file;  // PEM
+  std::string jwt_es256_public_key_file;  // PEM
+  std::string issuer = "closedloop";      // required `iss`; "" = not checked
+  std::string audience = "closedloop";    // required in `aud`; "" = not checked
+  int64_t leeway_s = 30;                  // clock skew allowed on exp and nbf
+};
+
 // Rate limits in front of the routes (gateway/rate_limit_admission.h).
 struct RateLimitConfig {
   double per_ip_rate = 0;    // requests per second per client address; 0: no limit
@@ -168,6 +181,7 @@ struct Config {
   AlertsConfig alerts;
   TracingConfig tracing;
   RateLimitConfig rate_limit;
+  AuthConfig auth;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

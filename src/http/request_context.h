@@ -46,7 +46,8 @@ struct RequestContext {
   const HttpRequest& request;
   std::string_view request_id;
   std::vector<std::pair<std::string, std::string>> path_params;
-  RequestTrace trace;  // set by the server before the handler runs
+  RequestTrace trace;     // set by the server before the handler runs
+  std::string principal;  // the authenticated subject; empty without [auth]
 
   // Output.
   unsigned status = 200;

@@ -96,7 +96,14 @@ bool ServerShared::Dispatch(Exchange& ex,
   ex.route = match.route;
   if (match.handler != nullptr) {
     auto content_type = req[http::field::content_type];
-    if (admission != nullptr && !admission->Admit(ctx, match.route, ex.client_ip)) {
+    bool admitted = true;
+    for (Admission* a : admissions) {
+      if (!a->Admit(ctx, match.route, ex.client_ip)) {
+        admitted = false;
+        break;
+      }
+    }
+    if (!admitted) {
       // answered by the admission (e.g. 429)
     } else if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
       ctx.Error(UnsupportedMedia("Content-Type '" + std::string(content_type) +
@@ -245,7 +252,7 @@ HttpServer::~HttpServer() {
 
 int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
 
-void HttpServer::SetAdmission(Admission* admission) { shared_->admission = admission; }
+void HttpServer::AddAdmission(Admission* admission) { shared_->admissions.push_back(admission); }
 
 void HttpServer::SetTracing(const TracingConfig& config, TraceSink* sink) {
   shared_->sample_ratio = config.sample_ratio;

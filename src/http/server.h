@@ -49,9 +49,9 @@ class HttpServer {
   // threshold, and where sampled requests' spans go (`sink` may be null and must
   // outlive the server).
   void SetTracing(const TracingConfig& config, TraceSink* sink);
-  // Before Start(): a check between routing and the handler (may be null; must
-  // outlive the server).
-  void SetAdmission(Admission* admission);
+  // Before Start(): a check between routing and the handler, run after the ones
+  // added before it (must outlive the server).
+  void AddAdmission(Admission* admission);
   Status Start();
   uint16_t port() const { return port_; }
   int64_t InFlight() const;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -70,7 +71,7 @@ struct ServerShared {
   double sample_ratio = 1.0;
   int64_t slow_request_ms = 0;
   TraceSink* trace_sink = nullptr;
-  Admission* admission = nullptr;  // HttpServer::SetAdmission, before Start
+  std::vector<Admission*> admissions;  // HttpServer::AddAdmission, before Start; in order
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

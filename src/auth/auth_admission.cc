@@ -1,0 +1,100 @@
+#include "auth/auth_admission.h"
+
+#include <boost/beast/core/string.hpp>
+
+namespace closedloop {
+
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+AuthAdmission::AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeyStore& keys,
+                             MetricsRegistry& metrics)
+    : config_(config),
+      jwt_(std::move(jwt)),
+      keys_(keys),
+      failures_(metrics.AddCounter("closedloop_auth_failures_total",
+                                   "Requests refused by authentication (401) or scope (403).",
+                                   {"reason"})) {}
+
+std::string_view AuthAdmission::RequiredScope(std::string_view route, bool public_metrics) {
+  if (StartsWith(route, "/v2/health/")) return "";
+  if (route == "/metrics") return public_metrics ? "" : "metrics";
+  if (route == "/v1/slo" || route == "/v1/alerts" || route == "/v1/drift" ||
+      route == "/v1/feedback/summary") {
+    return "metrics";
+  }
+  if (route == "/v1/feedback" || route == "/v1/feedback:batch" ||
+      route == "/v1/feedback/{feedback_id}") {
+    return "feedback";
+  }
+  if (StartsWith(route, "/v1/support/escalations")) return "label";
+  if (route == "/v1/predict" || route == "/v1/predictions/{request_id}" || route == "/v1/models" ||
+      route == "/v2" || route == "/v1/support/inquiries" ||
+      (StartsWith(route, "/v2/models/") && !StartsWith(route, "/v2/repository"))) {
+    return "predict";
+  }
+  return "admin";  // registry, tracking, repository, rollouts, retraining
+}
+
+StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req) {
+  std::string_view api_key = req["X-Api-Key"];
+  std::string_view auth = req[boost::beast::http::field::authorization];
+  if (!auth.empty()) {
+    if (auth.size() < 7 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) {
+      return Unauthenticated("the Authorization scheme must be Bearer");
+    }
+    std::string_view token = auth.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    if (StartsWith(token, "clk_")) return keys_.Verify(token);
+    if (!jwt_.enabled()) return Unauthenticated("JWTs are not accepted (no key configured)");
+    return jwt_.Verify(token);
+  }
+  if (!api_key.empty()) return keys_.Verify(api_key);
+  return Unauthenticated("");
+}
+
+bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::string_view) {
+  std::string_view scope = RequiredScope(route, config_.public_metrics);
+  if (scope.empty()) return true;
+  auto principal = Authenticate(ctx.request);
+  if (!principal.ok()) {
+    const std::string why = principal.status().message();
+    std::string challenge = "Bearer realm=\"closedloop\"";
+    if (!why.empty()) {
+      challenge += ", error=\"invalid_token\", error_description=" + Quoted(why);
+      failures_->Labels({"invalid"}).Inc();
+    } else {
+      failures_->Labels({"missing"}).Inc();
+    }
+    ctx.Json(401, ErrorBody(why.empty() ? "credentials required: send Authorization: Bearer "
+                                          "<token> or X-Api-Key"
+                                        : "invalid credentials: " + why));
+    ctx.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    return false;
+  }
+  if (!principal->HasScope(std::string(scope))) {
+    failures_->Labels({"forbidden"}).Inc();
+    ctx.Json(403, ErrorBody("principal '" + principal->subject + "' lacks the scope '" +
+                            std::string(scope) + "' that " + std::string(route) + " needs"));
+    ctx.headers.emplace_back("WWW-Authenticate",
+                             "Bearer realm=\"closedloop\", error=\"insufficient_scope\", scope=\"" +
+                                 std::string(scope) + "\"");
+    return false;
+  }
+  ctx.principal = std::move(principal->subject);
+  return true;
+}
+
+}  // namespace closedloop

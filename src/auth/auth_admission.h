@@ -1,0 +1,46 @@
+// AuthAdmission: authentication and scopes in front of the routes ([auth]).
+//
+// Credentials: `Authorization: Bearer <JWT>` (JwtVerifier), `Authorization:
+// Bearer clk_...` or `X-Api-Key: clk_...` (ApiKeyStore). Each route needs one
+// scope (RequiredScope): predict, feedback, label, metrics or admin (admin
+// implies every scope). `/v2/health/*` needs nothing; `/metrics` needs nothing
+// with public_metrics. Missing or invalid credentials: 401 with
+// `WWW-Authenticate: Bearer realm="closedloop"` (plus error="invalid_token" and a
+// description when a credential was given); a missing scope: 403 with
+// error="insufficient_scope" and the scope. The principal's subject is set on the
+// request context for handlers and logs.
+//
+// Thread safety: Admit from any thread (JwtVerifier is const; ApiKeyStore locks).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/api_key_store.h"
+#include "auth/jwt_verifier.h"
+#include "core/config.h"
+#include "http/admission.h"
+#include "monitor/metrics.h"
+
+namespace closedloop {
+
+class AuthAdmission final : public Admission {
+ public:
+  // `keys` and `metrics` must outlive the admission.
+  AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeyStore& keys,
+                MetricsRegistry& metrics);
+  bool Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) override;
+
+  // "" for public routes.
+  static std::string_view RequiredScope(std::string_view route, bool public_metrics);
+
+ private:
+  StatusOr<Principal> Authenticate(const HttpRequest& req);
+  const AuthConfig config_;
+  const JwtVerifier jwt_;
+  ApiKeyStore& keys_;
+  Family<Counter>* failures_;
+};
+
+}  // namespace closedloop
