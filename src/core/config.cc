@@ -245,7 +245,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(CheckKeys(
         *s, "monitor",
         {"window_predictions", "min_window", "min_labels", "interval_ms", "mmd_permutations",
-         "max_vectors", "alpha", "retrain_on_critical", "accuracy_drop"}));
+         "max_vectors", "alpha", "retrain_on_critical", "accuracy_drop", "window_minutes"}));
     auto& m = c.monitor;
     RETURN_IF_ERROR(Read(*s, "monitor", "window_predictions", m.window_predictions));
     RETURN_IF_ERROR(Read(*s, "monitor", "min_window", m.min_window));
@@ -256,6 +256,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "monitor", "alpha", m.alpha));
     RETURN_IF_ERROR(Read(*s, "monitor", "retrain_on_critical", m.retrain_on_critical));
     RETURN_IF_ERROR(Read(*s, "monitor", "accuracy_drop", m.accuracy_drop));
+    RETURN_IF_ERROR(Read(*s, "monitor", "window_minutes", m.window_minutes));
     if (!(m.accuracy_drop > 0 && m.accuracy_drop <= 1)) {
       return InvalidArgument("'monitor.accuracy_drop' must be in (0, 1]");
     }

@@ -98,9 +98,10 @@ struct RetrainConfig {
 // [monitor]: live drift of text models against their reference profiles.
 struct MonitorConfig {
   int64_t window_predictions = 1000;  // a window: the model's newest N predictions
-  int64_t min_window = 100;           // fewer predictions: "not enough data"
-  int64_t min_labels = 30;            // human labels in the window before label drift is tested
-  int interval_ms = 60000;  // how often served text models are checked; 0: on request only
+  int64_t window_minutes = 0;  // > 0: windows by time instead, the last N minutes' predictions
+  int64_t min_window = 100;    // fewer predictions: "not enough data"
+  int64_t min_labels = 30;     // human labels in the window before label drift is tested
+  int interval_ms = 60000;     // how often served text models are checked; 0: on request only
   int mmd_permutations = 100;
   int64_t max_vectors = 300;        // sentence vectors of the window in the MMD test
   double alpha = 0.05;              // after Benjamini-Hochberg over the window's tests

@@ -97,11 +97,15 @@ bool ServerShared::Dispatch(Exchange& ex,
   if (match.handler != nullptr) {
     auto content_type = req[http::field::content_type];
     bool admitted = true;
-    for (Admission* a : admissions) {
-      if (!a->Admit(ctx, match.route, ex.client_ip)) {
-        admitted = false;
-        break;
+    if (!admissions.empty()) {
+      const auto gateway_start = clock.MonotonicNow();
+      for (Admission* a : admissions) {
+        if (!a->Admit(ctx, match.route, ex.client_ip)) {
+          admitted = false;
+          break;
+        }
       }
+      ctx.trace.Add("gateway", gateway_start, clock.MonotonicNow());
     }
     if (!admitted) {
       // answered by the admission (e.g. 429)

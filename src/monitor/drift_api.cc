@@ -15,11 +15,15 @@ void DriftApi::Get(RequestContext& ctx) {
   std::string target(ctx.request.target());
   std::string model = QueryParam(target, "model").value_or("");
   std::vector<ModelDriftReport> reports;
-  if (QueryParam(target, "window")) {
+  if (QueryParam(target, "window") || QueryParam(target, "minutes")) {
     auto n = QueryInt(target, "window", 0, 2, 1000000);
     if (!n.ok()) return ctx.Error(n.status());
-    if (model.empty()) return ctx.Error(InvalidArgument("parameter 'window' needs 'model'"));
-    auto r = monitor_.Evaluate(model, *n);
+    auto minutes = QueryInt(target, "minutes", 0, 1, 525600);
+    if (!minutes.ok()) return ctx.Error(minutes.status());
+    if (model.empty()) {
+      return ctx.Error(InvalidArgument("parameters 'window' and 'minutes' need 'model'"));
+    }
+    auto r = monitor_.Evaluate(model, *n, *minutes);
     if (!r.ok()) return ctx.Error(r.status());
     reports.push_back(std::move(r).value());
   } else {

@@ -91,15 +91,18 @@ DriftSignal Numeric(std::string_view name, const std::vector<double>& ref,
 }
 
 // The model's newest `size` predictions and the people's labels given on them.
-StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_t size) {
+// `since_ms` > 0: only predictions at or after that time (a time window).
+StatusOr<Window> ReadWindow(PredictionLog& log, const std::string& model, int64_t size,
+                            int64_t since_ms) {
   Window w;
   (void)log.Flush(std::chrono::seconds(2));  // what was answered is in the window
   RETURN_IF_ERROR(log.Read([&](SqliteDb& db) -> Status {
     ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT request_id, ts_ms, input_text, label, confidence "
-                                        "FROM predictions WHERE model = ? ORDER BY request_id "
-                                        "DESC LIMIT ?"));
+                                        "FROM predictions WHERE model = ? AND ts_ms >= ? "
+                                        "ORDER BY request_id DESC LIMIT ?"));
     q.BindText(1, model);
-    q.BindInt(2, size);
+    q.BindInt(2, since_ms);
+    q.BindInt(3, size);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -248,8 +251,13 @@ DriftMonitor::DriftMonitor(const MonitorConfig& config, const ModelRepository& m
 
 DriftMonitor::~DriftMonitor() { Stop(); }
 
-StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int64_t window_size) {
-  if (window_size <= 0) window_size = config_.window_predictions;
+StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int64_t window_size,
+                                                  int64_t window_minutes) {
+  if (window_minutes <= 0 && window_size <= 0) window_minutes = config_.window_minutes;
+  if (window_size <= 0) {
+    window_size = window_minutes > 0 ? kMaxTimeWindowPredictions : config_.window_predictions;
+  }
+  const int64_t since_ms = window_minutes > 0 ? clock_.NowUnixMillis() - window_minutes * 60000 : 0;
   auto resolved = models_.Resolve(model + "@champion", "");
   if (!resolved.ok()) resolved = models_.Resolve(model, "");  // no alias: the newest version
   if (!resolved.ok()) return resolved.status();
@@ -265,7 +273,8 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
     r.signals.push_back(Unavailable("reference", profile.status().message()));
   } else {
     const ReferenceProfile& ref = **profile;
-    ASSIGN_OR_RETURN(Window w, ReadWindow(log_, model, window_size));
+    ASSIGN_OR_RETURN(Window w, ReadWindow(log_, model, window_size, since_ms));
+    r.window_minutes = window_minutes;
     r.window_predictions = w.count;
     r.window_labels = w.labelled;
     r.from_ms = w.from_ms;
@@ -459,6 +468,7 @@ std::string ModelDriftReportJson(const ModelDriftReport& r) {
   w.Key("severity").String(r.severity);
   w.Key("window").BeginObject().Key("predictions").Int(r.window_predictions);
   w.Key("labels").Int(r.window_labels).Key("from_ms").Int(r.from_ms).Key("to_ms").Int(r.to_ms);
+  if (r.window_minutes > 0) w.Key("minutes").Int(r.window_minutes);
   w.EndObject().Key("signals").BeginArray();
   for (const auto& s : r.signals) {
     w.BeginObject().Key("name").String(s.name).Key("test").String(s.test);

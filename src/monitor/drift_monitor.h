@@ -2,7 +2,8 @@
 // profile saved with its champion version (monitor/reference_profile.h).
 //
 // A window is the model's newest window_predictions predictions in the
-// prediction log (all its versions). Signals, each with its test, statistic,
+// prediction log (all its versions), or with window_minutes > 0 the predictions
+// of the last N minutes. Signals, each with its test, statistic,
 // p-value, PSI and severity (PSI bands: < 0.1 OK, 0.1–0.25 WARNING, > 0.25
 // CRITICAL; p-values Benjamini–Hochberg-adjusted over the window's tests):
 //   prediction   predicted-label counts: chi-square (reference counts + 0.5 per
@@ -55,6 +56,7 @@ struct ModelDriftReport {
   std::string version;  // of the reference profile (the champion)
   int64_t computed_ms = 0;
   int64_t window_predictions = 0, window_labels = 0;
+  int64_t window_minutes = 0;  // > 0: a time window
   int64_t from_ms = 0, to_ms = 0;
   std::string newest_request_id;
   std::string state;     // ok | not_enough_data | no_reference
@@ -72,7 +74,12 @@ class DriftMonitor {
 
   // Computes (and keeps) the report of the newest `window` predictions (0: the
   // configured size). NotFound for a model that is not served.
-  StatusOr<ModelDriftReport> Evaluate(const std::string& model, int64_t window = 0);
+  // `window_minutes` > 0 (or the configured window_minutes when both are 0): a
+  // time window — the predictions of the last N minutes, at most `window` (default
+  // kMaxTimeWindowPredictions) of the newest.
+  StatusOr<ModelDriftReport> Evaluate(const std::string& model, int64_t window = 0,
+                                      int64_t window_minutes = 0);
+  static constexpr int64_t kMaxTimeWindowPredictions = 1000000;
   // Kept reports, newest first; `model` empty: every model's.
   std::vector<ModelDriftReport> Latest(const std::string& model) const;
   // Called with every computed report (any thread, no lock held); set before Start().

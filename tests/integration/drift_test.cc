@@ -183,6 +183,11 @@ TEST_F(DriftTest, TabularFeaturesAndDatasetDrift) {
   EXPECT_EQ(Signal(*calm, "feature:colour", "drifted"), "false") << body_;
   EXPECT_EQ(Signal(*calm, "dataset", "drifted"), "false") << body_;
 
+  // A time window: every prediction of the last hour (the 600 so far).
+  auto hour = Drift("?model=risk&minutes=60");
+  EXPECT_EQ(hour->root["reports"].at(0)["window"]["predictions"].get_int64().value(), 600) << body_;
+  EXPECT_EQ(hour->root["reports"].at(0)["window"]["minutes"].get_int64().value(), 60) << body_;
+
   send(3, true);
   auto drifted = Drift("?model=risk&window=600");
   EXPECT_EQ(Signal(*drifted, "feature:x1", "test"), "ks") << body_;
@@ -207,6 +212,8 @@ TEST_F(DriftTest, BadParameters) {
   EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?model=support-intent&window=1").status, 400);
   EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?model=support-intent&window=abc").status, 400);
   EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?window=100").status, 400);
+  EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?model=support-intent&minutes=0").status, 400);
+  EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?minutes=5").status, 400);
   EXPECT_EQ(Fetch(port_, "GET", "/v1/drift?model=nope").status, 404);
   EXPECT_EQ(Predict(R"({"model":"support-intent","text":"my card"})").status, 200);
 }

@@ -11,7 +11,8 @@ class RateLimitTest : public ServerFixture {};
 
 TEST_F(RateLimitTest, BurstThenTooManyRequests) {
   // 0.5 per second: within this test's few milliseconds no token comes back.
-  Start(std::string(kTestConfig) + "[rate_limit]\nper_ip_rate = 0.5\nper_ip_burst = 3\n");
+  Start(std::string(kTestConfig) + "[rate_limit]\nper_ip_rate = 0.5\nper_ip_burst = 3\n", true,
+        {"--log-level", "debug"});
   const std::string body = R"({"model":"support-intent","text":"card"})";
   for (int i = 0; i < 3; ++i) {
     auto r = Predict(body);
@@ -29,6 +30,8 @@ TEST_F(RateLimitTest, BurstThenTooManyRequests) {
   // Every limited route shares the client's bucket; health and metrics do not.
   EXPECT_EQ(Fetch(port_, "GET", "/v1/models").status, 429);
   EXPECT_EQ(Fetch(port_, "GET", "/v2/health/ready").status, 200);
+  // The in-process gateway stage (admission checks) is a span of each request.
+  EXPECT_NE(server_->Stderr().find("gateway_ms="), std::string::npos);
   auto metrics = Fetch(port_, "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find(R"(closedloop_rate_limited_total{route="/v1/predict"} 1)"),
