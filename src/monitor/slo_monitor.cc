@@ -58,7 +58,12 @@ StatusOr<std::unique_ptr<SloMonitor>> SloMonitor::Create(const SloConfig& config
 
 SloMonitor::SloMonitor(const SloConfig& config, std::unique_ptr<SqliteDb> db,
                        const MetricsRegistry& metrics, AlertManager& alerts, const Clock& clock)
-    : config_(config), metrics_(metrics), alerts_(alerts), clock_(clock), db_(std::move(db)) {
+    : config_(config),
+      routes_(config.routes.begin(), config.routes.end()),
+      metrics_(metrics),
+      alerts_(alerts),
+      clock_(clock),
+      db_(std::move(db)) {
   int64_t retention = config.window_days * 1440;
   if (config.availability > 0) {
     objectives_.push_back({"availability", config.availability, 0, 0, MinuteSeries(retention), {}});
@@ -82,7 +87,7 @@ SloMonitor::SloMonitor(const SloConfig& config, std::unique_ptr<SqliteDb> db,
 SloMonitor::~SloMonitor() { Stop(); }
 
 EventCounts SloMonitor::Read(const Objective& o) const {
-  std::set<std::string, std::less<>> routes(config_.routes.begin(), config_.routes.end());
+  const auto& routes = routes_;
   EventCounts c;
   if (o.threshold_ms <= 0) {
     const Family<Counter>* requests = metrics_.FindCounter("closedloop_requests_total");

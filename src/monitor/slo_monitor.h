@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,7 @@ class SloMonitor {
   void Run();
 
   const SloConfig config_;
+  const std::set<std::string, std::less<>> routes_;  // config_.routes, for lookups
   const MetricsRegistry& metrics_;
   AlertManager& alerts_;
   const Clock& clock_;
