@@ -145,15 +145,9 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   }
   app->server_->SetTracing(config.tracing, app->tracer_.get());
   if (config.auth.enabled) {
-    AuthConfig auth = config.auth;
-    if (auth.jwt_hs256_secret_file.empty() &&
-        std::filesystem::exists(DefaultJwtSecretPath(config.data_dir))) {
-      auth.jwt_hs256_secret_file = DefaultJwtSecretPath(config.data_dir);
-    }
-    ASSIGN_OR_RETURN(JwtVerifier jwt, JwtVerifier::Create(auth, clock));
-    ASSIGN_OR_RETURN(app->api_keys_, ApiKeyStore::Open(config.data_dir + "/auth.db", clock));
-    app->auth_ =
-        std::make_unique<AuthAdmission>(auth, std::move(jwt), *app->api_keys_, app->metrics_);
+    ASSIGN_OR_RETURN(AuthStack auth, BuildAuth(config, clock, app->metrics_));
+    app->api_keys_ = std::move(auth.keys);
+    app->auth_ = std::move(auth.admission);
     app->server_->AddAdmission(app->auth_.get());
   }
   if (config.rate_limit.per_ip_rate > 0) {

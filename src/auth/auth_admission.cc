@@ -1,5 +1,7 @@
 #include "auth/auth_admission.h"
 
+#include <filesystem>
+
 #include <boost/beast/core/string.hpp>
 
 namespace closedloop {
@@ -36,11 +38,11 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
     return "metrics";
   }
   if (route == "/v1/feedback" || route == "/v1/feedback:batch" ||
-      route == "/v1/feedback/{feedback_id}") {
+      StartsWith(route, "/v1/feedback/")) {
     return "feedback";
   }
   if (StartsWith(route, "/v1/support/escalations")) return "label";
-  if (route == "/v1/predict" || route == "/v1/predictions/{request_id}" || route == "/v1/models" ||
+  if (route == "/v1/predict" || StartsWith(route, "/v1/predictions/") || route == "/v1/models" ||
       route == "/v2" || route == "/v1/support/inquiries" ||
       (StartsWith(route, "/v2/models/") && !StartsWith(route, "/v2/repository"))) {
     return "predict";
@@ -95,6 +97,19 @@ bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::stri
   }
   ctx.principal = std::move(principal->subject);
   return true;
+}
+
+StatusOr<AuthStack> BuildAuth(const Config& config, const Clock& clock, MetricsRegistry& metrics) {
+  AuthConfig auth = config.auth;
+  if (auth.jwt_hs256_secret_file.empty() &&
+      std::filesystem::exists(DefaultJwtSecretPath(config.data_dir))) {
+    auth.jwt_hs256_secret_file = DefaultJwtSecretPath(config.data_dir);
+  }
+  ASSIGN_OR_RETURN(JwtVerifier jwt, JwtVerifier::Create(auth, clock));
+  AuthStack stack;
+  ASSIGN_OR_RETURN(stack.keys, ApiKeyStore::Open(config.data_dir + "/auth.db", clock));
+  stack.admission = std::make_unique<AuthAdmission>(auth, std::move(jwt), *stack.keys, metrics);
+  return stack;
 }
 
 }  // namespace closedloop

@@ -32,7 +32,8 @@ class AuthAdmission final : public Admission {
                 MetricsRegistry& metrics);
   bool Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) override;
 
-  // "" for public routes.
+  // "" for public routes. `route` is a route pattern or, behind a catch-all route
+  // (the gateway), the request's path: both give the same scope.
   static std::string_view RequiredScope(std::string_view route, bool public_metrics);
 
  private:
@@ -42,5 +43,13 @@ class AuthAdmission final : public Admission {
   ApiKeyStore& keys_;
   Family<Counter>* failures_;
 };
+
+// The admission of a process with [auth] enabled and the API key store it reads
+// (<data_dir>/auth.db); the HS256 secret defaults to the data dir's when it exists.
+struct AuthStack {
+  std::unique_ptr<ApiKeyStore> keys;
+  std::unique_ptr<AuthAdmission> admission;  // uses *keys: destroy it first
+};
+StatusOr<AuthStack> BuildAuth(const Config& config, const Clock& clock, MetricsRegistry& metrics);
 
 }  // namespace closedloop

@@ -8,6 +8,7 @@
 namespace closedloop {
 
 void AddUpCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);  // serve --role
 void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddOnnxCommand(CLI::App& app, int& exit_code);
 void AddEvalCommand(CLI::App& app, int& exit_code);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   closedloop::AddUpCommand(app, exit_code);
+  closedloop::AddServeCommand(app, exit_code);
   closedloop::AddTrainCommand(app, exit_code);
   closedloop::AddOnnxCommand(app, exit_code);
   closedloop::AddEvalCommand(app, exit_code);

@@ -5,6 +5,7 @@
 
 #include "app/application.h"
 #include "cli/commands.h"
+#include "cli/server_flags.h"
 #include "core/config.h"
 #include "core/logging.h"
 #include "learn/demo_bootstrap.h"
@@ -13,10 +14,7 @@ namespace closedloop {
 namespace {
 
 struct UpFlags {
-  std::string config_file;
-  std::optional<std::string> listen, data_dir, log_level, log_format, model_repository;
-  std::optional<int> workers;
-  std::optional<double> poll_seconds;
+  ServerFlags server;
   std::string examples_dir;
   bool no_demo = false;
 };
@@ -27,45 +25,13 @@ std::string DefaultExamplesDir() {
 }
 
 int RunUp(const UpFlags& f) {
-  // Block the shutdown signals in every thread; the main thread waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  Config config;
-  if (!f.config_file.empty()) {
-    auto loaded = LoadConfigFile(f.config_file);
-    if (!loaded.ok()) {
-      std::cerr << "closedloop: config: " << loaded.status().message() << "\n";
-      return 2;
-    }
-    config = std::move(loaded).value();
-  }
-  if (f.data_dir) config.data_dir = *f.data_dir;
-  if (f.model_repository) config.serving.model_repository = *f.model_repository;
-  if (f.workers) config.server.workers = *f.workers;
-  if (f.poll_seconds) config.serving.poll_repository_ms = static_cast<int>(*f.poll_seconds * 1000);
-  if (f.log_level) config.logging.level = *f.log_level;
-  if (f.log_format) {
-    if (*f.log_format != "json" && *f.log_format != "logfmt") {
-      std::cerr << "closedloop: --log-format must be json or logfmt\n";
-      return 2;
-    }
-    config.logging.format = *f.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
-  }
-  if (f.listen) {
-    Status s = ParseListenAddress(*f.listen, config.server);
-    if (!s.ok()) {
-      std::cerr << "closedloop: --listen: " << s.message() << "\n";
-      return 2;
-    }
-  }
-  if (!InitLogging(config.logging)) {
-    std::cerr << "closedloop: unknown log level '" << config.logging.level << "'\n";
+  const sigset_t signals = BlockShutdownSignals();
+  auto resolved = ResolveServerConfig(f.server);
+  if (!resolved.ok()) {
+    std::cerr << "closedloop: " << resolved.status().message() << "\n";
     return 2;
   }
+  Config config = std::move(resolved).value();
   if (!f.no_demo) {
     std::filesystem::create_directories(config.data_dir);
     auto runs = TrackingStore::OpenInDataDir(config.data_dir, SystemClock::Get());
@@ -110,9 +76,7 @@ int RunUp(const UpFlags& f) {
   std::cout << (*app)->StatusBlock();
   std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
             << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogInfo("signal received").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  WaitForShutdownSignal(signals);
   (*app)->Shutdown();
   return 0;
 }
@@ -123,20 +87,7 @@ void AddUpCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<UpFlags>();
   CLI::App* up = app.add_subcommand(
       "up", "Run every role in one process; on an empty data dir, build and serve the demo");
-  up->add_option("--config", flags->config_file, "TOML config file")->check(CLI::ExistingFile);
-  up->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")
-      ->default_str("127.0.0.1:4000");
-  up->add_option("--data-dir", flags->data_dir, "Where models and databases live")
-      ->default_str("./closedloop-data");
-  up->add_option("--model-repository", flags->model_repository,
-                 "Model repository (default: <data-dir>/models)");
-  up->add_option("--workers", flags->workers, "IO threads (default: number of cores)")
-      ->check(CLI::Range(1, 256));
-  up->add_option("--poll-repository", flags->poll_seconds,
-                 "Reload changed models every SECONDS (default 2; 0: never)")
-      ->check(CLI::Range(0.0, 86400.0));
-  up->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
-  up->add_option("--log-format", flags->log_format, "logfmt|json");
+  AddServerFlags(*up, flags->server);
   up->add_option("--examples-dir", flags->examples_dir, "Demo data (default: examples/support)");
   up->add_flag("--no-demo", flags->no_demo, "Do not train the demo model on an empty repository");
   up->callback([flags, &exit_code] { exit_code = RunUp(*flags); });

@@ -103,10 +103,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(CheckKeys(
-      root, "",
-      {"data_dir", "server", "serving", "prediction_log", "feedback", "support", "rollout",
-       "retrain", "monitor", "slo", "alerts", "tracing", "rate_limit", "auth", "logging"}));
+  RETURN_IF_ERROR(CheckKeys(root, "",
+                            {"data_dir", "server", "serving", "prediction_log", "feedback",
+                             "support", "rollout", "retrain", "monitor", "slo", "alerts", "tracing",
+                             "rate_limit", "auth", "gateway", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -358,6 +358,36 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     }
     if (r.max_keys < 64) return InvalidArgument("'rate_limit.max_keys' must be >= 64");
   }
+  if (const auto* s = Section(root, "gateway")) {
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "gateway",
+        {"upstreams", "try_timeout_ms", "timeout_ms", "retry_budget_ratio", "retry_budget_min",
+         "max_idle_per_upstream", "max_response_bytes", "health_interval_ms", "health_timeout_ms",
+         "healthy_threshold", "unhealthy_threshold", "breaker_consecutive_failures",
+         "breaker_failure_rate", "breaker_min_requests", "breaker_window_ms", "breaker_open_ms",
+         "breaker_max_open_ms", "breaker_close_successes"}));
+    auto& g = c.gateway;
+    RETURN_IF_ERROR(ReadStrings(*s, "gateway", "upstreams", g.upstreams));
+    RETURN_IF_ERROR(Read(*s, "gateway", "try_timeout_ms", g.try_timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "timeout_ms", g.timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "retry_budget_ratio", g.retry_budget_ratio));
+    RETURN_IF_ERROR(Read(*s, "gateway", "retry_budget_min", g.retry_budget_min));
+    RETURN_IF_ERROR(Read(*s, "gateway", "max_idle_per_upstream", g.max_idle_per_upstream));
+    RETURN_IF_ERROR(Read(*s, "gateway", "max_response_bytes", g.max_response_bytes));
+    RETURN_IF_ERROR(Read(*s, "gateway", "health_interval_ms", g.health_interval_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "health_timeout_ms", g.health_timeout_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "healthy_threshold", g.healthy_threshold));
+    RETURN_IF_ERROR(Read(*s, "gateway", "unhealthy_threshold", g.unhealthy_threshold));
+    RETURN_IF_ERROR(
+        Read(*s, "gateway", "breaker_consecutive_failures", g.breaker_consecutive_failures));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_failure_rate", g.breaker_failure_rate));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_min_requests", g.breaker_min_requests));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_window_ms", g.breaker_window_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_open_ms", g.breaker_open_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_max_open_ms", g.breaker_max_open_ms));
+    RETURN_IF_ERROR(Read(*s, "gateway", "breaker_close_successes", g.breaker_close_successes));
+  }
+  RETURN_IF_ERROR(ValidateGatewayConfig(c.gateway));
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));
     RETURN_IF_ERROR(Read(*s, "logging", "level", c.logging.level));
@@ -372,6 +402,35 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   if (c.server.body_limit_bytes == 0)
     return InvalidArgument("'server.body_limit_bytes' must be > 0");
   return c;
+}
+
+Status ValidateGatewayConfig(const GatewayConfig& g) {
+  auto positive = [](std::string_view key, double v) {
+    return v > 0 ? OkStatus() : InvalidArgument("'gateway." + std::string(key) + "' must be > 0");
+  };
+  RETURN_IF_ERROR(positive("try_timeout_ms", g.try_timeout_ms));
+  RETURN_IF_ERROR(positive("timeout_ms", g.timeout_ms));
+  RETURN_IF_ERROR(positive("health_interval_ms", g.health_interval_ms));
+  RETURN_IF_ERROR(positive("health_timeout_ms", g.health_timeout_ms));
+  RETURN_IF_ERROR(positive("healthy_threshold", g.healthy_threshold));
+  RETURN_IF_ERROR(positive("unhealthy_threshold", g.unhealthy_threshold));
+  RETURN_IF_ERROR(positive("breaker_consecutive_failures", g.breaker_consecutive_failures));
+  RETURN_IF_ERROR(positive("breaker_min_requests", static_cast<double>(g.breaker_min_requests)));
+  RETURN_IF_ERROR(positive("breaker_window_ms", g.breaker_window_ms));
+  RETURN_IF_ERROR(positive("breaker_open_ms", g.breaker_open_ms));
+  RETURN_IF_ERROR(positive("breaker_close_successes", g.breaker_close_successes));
+  RETURN_IF_ERROR(positive("max_response_bytes", static_cast<double>(g.max_response_bytes)));
+  if (g.breaker_max_open_ms < g.breaker_open_ms) {
+    return InvalidArgument("'gateway.breaker_max_open_ms' must be >= 'gateway.breaker_open_ms'");
+  }
+  if (!(g.breaker_failure_rate > 0 && g.breaker_failure_rate <= 1)) {
+    return InvalidArgument("'gateway.breaker_failure_rate' must be in (0, 1]");
+  }
+  if (g.retry_budget_ratio < 0 || g.retry_budget_min < 0) {
+    return InvalidArgument(
+        "'gateway.retry_budget_ratio' and 'gateway.retry_budget_min' must be >= 0");
+  }
+  return OkStatus();
 }
 
 StatusOr<Config> LoadConfigFile(const std::string& path) {

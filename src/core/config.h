@@ -7,7 +7,7 @@
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
 //   [feedback], [support], [rollout], [retrain], [monitor], [slo], [alerts],
-//   [tracing], [rate_limit], [auth]  see the structs below
+//   [tracing], [rate_limit], [auth], [gateway]  see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -168,6 +168,30 @@ struct TracingConfig {
   size_t max_queue = 8192;  // spans waiting for export; beyond it they are dropped (counted)
 };
 
+// The gateway role (`closedloop serve --role gateway`, gateway/proxy.h): where
+// requests are forwarded, and how failures of an upstream are handled.
+struct GatewayConfig {
+  std::vector<std::string> upstreams;  // http://HOST:PORT of inference replicas
+  int try_timeout_ms = 2000;           // one attempt on one upstream
+  int timeout_ms = 5000;               // all attempts of one request together
+  double retry_budget_ratio = 0.2;     // retries at most this share of requests ...
+  int retry_budget_min = 10;           // ... plus this many (the budget's initial tokens)
+  size_t max_idle_per_upstream = 256;  // pooled keep-alive connections per upstream and io thread
+  size_t max_response_bytes = 64 << 20;
+  int health_interval_ms = 1000;  // active health check: GET /v2/health/ready on each upstream
+  int health_timeout_ms = 500;
+  int healthy_threshold = 2;    // consecutive good checks before an upstream takes traffic again
+  int unhealthy_threshold = 2;  // consecutive failed checks before it takes none
+  // Circuit breaker per upstream (gateway/circuit_breaker.h).
+  int breaker_consecutive_failures = 5;
+  double breaker_failure_rate = 0.5;  // over the window, with at least breaker_min_requests
+  int64_t breaker_min_requests = 20;
+  int breaker_window_ms = 10000;
+  int breaker_open_ms = 500;        // first wait before half-open probes, doubling ...
+  int breaker_max_open_ms = 30000;  // ... up to this while probes fail
+  int breaker_close_successes = 3;  // successful probes that close it
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
@@ -183,6 +207,7 @@ struct Config {
   TracingConfig tracing;
   RateLimitConfig rate_limit;
   AuthConfig auth;
+  GatewayConfig gateway;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;
@@ -191,6 +216,8 @@ struct Config {
 
 // Reads a TOML file over the defaults. Errors name the file, the key and the problem.
 StatusOr<Config> LoadConfigFile(const std::string& path);
+// The [gateway] numbers (also applied to values set by the CLI).
+Status ValidateGatewayConfig(const GatewayConfig& config);
 StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
 
 // Parses "HOST:PORT" (port 0 allowed) into config.host / config.port.

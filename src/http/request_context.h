@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http.hpp>
 
 #include "core/status.h"
@@ -46,8 +47,12 @@ struct RequestContext {
   const HttpRequest& request;
   std::string_view request_id;
   std::vector<std::pair<std::string, std::string>> path_params;
-  RequestTrace trace;     // set by the server before the handler runs
-  std::string principal;  // the authenticated subject; empty without [auth]
+  RequestTrace trace;          // set by the server before the handler runs
+  std::string principal;       // the authenticated subject; empty without [auth]
+  std::string_view client_ip;  // the peer's address (owned by the connection)
+  // The connection's io thread: a handler that defers and does its own async I/O
+  // (the gateway's proxy) runs it here, so completions need no cross-thread hop.
+  boost::asio::any_io_executor executor;
 
   // Output.
   unsigned status = 200;

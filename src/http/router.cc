@@ -83,6 +83,7 @@ Router::Match Router::Find(boost::beast::http::verb method, std::string_view tar
         MatchSegments(r, path, &ctx);
         m.handler = &r.handler;
         m.route = r.pattern;
+        m.wildcard = r.wildcard;
         return m;
       }
       path_matched = true;

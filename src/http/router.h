@@ -30,7 +30,8 @@ class Router {
     const Handler* handler = nullptr;  // null: 404 or 405 (see status)
     std::string_view route = "unmatched";
     unsigned status = 200;
-    std::string allow;  // for 405
+    std::string allow;      // for 405
+    bool wildcard = false;  // matched a pattern ending in "*"
   };
   // Fills ctx.path_params on a match.
   Match Find(boost::beast::http::verb method, std::string_view path, RequestContext& ctx) const;

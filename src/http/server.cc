@@ -79,6 +79,8 @@ bool ServerShared::Dispatch(Exchange& ex,
   HttpRequest& req = ex.request;
   RequestContext& ctx = ex.ctx.emplace(req, ex.request_id);
   ctx.defer_hook = defer;
+  ctx.client_ip = ex.client_ip;
+  ctx.executor = ex.executor;
   RequestTrace& trace = ctx.trace;
   trace.start = ex.start;
   trace.wall_start = clock.Now();
@@ -99,8 +101,13 @@ bool ServerShared::Dispatch(Exchange& ex,
     bool admitted = true;
     if (!admissions.empty()) {
       const auto gateway_start = clock.MonotonicNow();
+      // Behind a catch-all route (the gateway's proxy, MLflow's API) the path itself
+      // says what is asked for.
+      std::string_view target = req.target();
+      const std::string_view admit_route =
+          match.wildcard ? target.substr(0, target.find('?')) : match.route;
       for (Admission* a : admissions) {
-        if (!a->Admit(ctx, match.route, ex.client_ip)) {
+        if (!a->Admit(ctx, admit_route, ex.client_ip)) {
           admitted = false;
           break;
         }

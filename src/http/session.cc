@@ -129,6 +129,7 @@ void HttpSession::Handle() {
   exchange_.request = parser_->release();
   exchange_.response = {};
   exchange_.client_ip = client_ip_;
+  exchange_.executor = stream_.get_executor();
   bool ready = shared_.Dispatch(
       exchange_, [this] { return std::make_shared<SessionDeferred>(shared_from_this()); });
   if (ready) WriteResponse();

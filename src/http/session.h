@@ -33,7 +33,8 @@ struct Exchange {
   std::string request_id;
   std::optional<RequestContext> ctx;
   std::string_view route = "unmatched";
-  std::string_view client_ip;  // the peer's address, owned by the session
+  std::string_view client_ip;             // the peer's address, owned by the session
+  boost::asio::any_io_executor executor;  // the session's
   std::chrono::steady_clock::time_point start;
 };
 

@@ -1,0 +1,394 @@
+#include "gateway/proxy.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/logging.h"
+#include "core/trace_context.h"
+#include "http/request_context.h"
+
+namespace closedloop {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+namespace {
+
+std::atomic<uint64_t> next_proxy_id{1};
+
+struct PooledConnection {
+  explicit PooledConnection(const asio::any_io_executor& ex) : stream(ex) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+};
+
+// Idle keep-alive connections of the io thread that made them, by proxy and
+// upstream. Only that thread touches them (their sockets run on its io_context),
+// and they close when the thread ends, before its io_context is destroyed.
+thread_local std::unordered_map<uint64_t, std::vector<std::unique_ptr<PooledConnection>>> idle_pool;
+
+uint64_t PoolKey(uint64_t proxy_id, size_t upstream_index) {
+  return proxy_id << 16 | static_cast<uint64_t>(upstream_index);
+}
+
+// A pooled connection is usable only while nothing is waiting on it: an EOF
+// (the upstream closed it) or stray bytes both mean it must go.
+bool StillOpen(PooledConnection& c) {
+  char byte;
+  const ssize_t n = ::recv(c.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+bool HopByHop(http::field f) {
+  switch (f) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::proxy_authenticate:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::content_length:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Idempotent(const HttpRequest& req) {
+  if (req.method() == http::verb::get || req.method() == http::verb::head) return true;
+  if (req.method() != http::verb::post) return false;
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  // A prediction has no side effect a second try could repeat harmfully: the
+  // replica that answers logs it under the id it returns.
+  return path == "/v1/predict" || (path.starts_with("/v2/models/") && path.size() > 6 &&
+                                   path.substr(path.size() - 6) == "/infer");
+}
+
+struct Answer {
+  unsigned status = 502;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  SteadyTime start, end;
+};
+
+}  // namespace
+
+// One forwarded request: its tries, on the connection's io thread.
+class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
+ public:
+  ProxyCall(Proxy& proxy, RequestContext& ctx, std::shared_ptr<DeferredResponse> deferred)
+      : proxy_(proxy),
+        ex_(ctx.executor),
+        deferred_(std::move(deferred)),
+        idempotent_(Idempotent(ctx.request)),
+        start_(proxy.clock_.MonotonicNow()),
+        deadline_(start_ + std::chrono::milliseconds(proxy.config_.timeout_ms)) {
+    const HttpRequest& in = ctx.request;
+    out_.method(in.method());
+    out_.target(in.target());
+    out_.version(11);
+    std::string forwarded_for;
+    for (const auto& f : in) {
+      if (HopByHop(f.name()) || f.name() == http::field::host || f.name() == http::field::expect) {
+        continue;
+      }
+      if (beast::iequals(f.name_string(), "traceparent")) continue;
+      if (beast::iequals(f.name_string(), "X-Forwarded-For")) {
+        forwarded_for = std::string(f.value()) + ", ";
+        continue;
+      }
+      out_.insert(f.name_string(), f.value());
+    }
+    out_.set("X-Forwarded-For", forwarded_for + std::string(ctx.client_ip));
+    out_.set("X-Forwarded-Proto", "http");
+    out_.set("traceparent",
+             FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
+    out_.body() = in.body();
+    out_.keep_alive(true);
+    out_.prepare_payload();
+  }
+
+  void Start() {
+    proxy_.budget_.OnFirstTry();
+    if (!NextTry()) {
+      proxy_.no_upstream_.Inc();
+      Answer a;
+      a.status = 503;
+      a.body = ErrorBody(
+          "no upstream can take the request: every replica is unhealthy or its "
+          "circuit breaker is open");
+      a.headers.emplace_back("Retry-After", "1");
+      Finish(std::move(a));
+    }
+  }
+
+ private:
+  // Starts a try on the next upstream; false when there is none.
+  bool NextTry() {
+    upstream_ = proxy_.Pick(std::span<Upstream* const>(tried_.data(), tries_), ticket_);
+    if (upstream_ == nullptr) return false;
+    tried_[tries_++] = upstream_;
+    upstream_->BeginTry();
+    try_start_ = proxy_.clock_.MonotonicNow();
+    sent_ = false;
+    const SteadyTime try_deadline =
+        std::min(deadline_, try_start_ + std::chrono::milliseconds(proxy_.config_.try_timeout_ms));
+    const auto timeout = std::max(std::chrono::steady_clock::duration(std::chrono::milliseconds(1)),
+                                  try_deadline - try_start_);
+    auto& idle = idle_pool[PoolKey(proxy_.id_, proxy_.IndexOf(upstream_))];
+    while (!idle.empty()) {
+      std::unique_ptr<PooledConnection> c = std::move(idle.back());
+      idle.pop_back();
+      if (StillOpen(*c)) {
+        conn_ = std::move(c);
+        break;
+      }
+    }
+    reused_ = conn_ != nullptr;
+    if (reused_) {
+      conn_->stream.expires_after(timeout);
+      Send();
+      return true;
+    }
+    conn_ = std::make_unique<PooledConnection>(ex_);
+    conn_->stream.expires_after(timeout);
+    conn_->stream.async_connect(
+        upstream_->endpoint(), [self = shared_from_this()](beast::error_code ec) {
+          if (ec) return self->Fail(ec, "connect");
+          beast::error_code opt;
+          self->conn_->stream.socket().set_option(asio::ip::tcp::no_delay(true), opt);
+          self->Send();
+        });
+    return true;
+  }
+
+  void Send() {
+    http::async_write(conn_->stream, out_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Fail(ec, "reset");
+                        self->sent_ = true;
+                        self->Receive();
+                      });
+  }
+
+  void Receive() {
+    parser_.emplace();
+    parser_->body_limit(proxy_.config_.max_response_bytes);
+    if (out_.method() == http::verb::head) parser_->skip(true);
+    http::async_read(conn_->stream, conn_->buffer, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->Fail(ec, "reset");
+                       self->OnResponse();
+                     });
+  }
+
+  double TrySeconds() const {
+    return std::chrono::duration<double>(proxy_.clock_.MonotonicNow() - try_start_).count();
+  }
+
+  void OnResponse() {
+    auto& res = parser_->get();
+    const unsigned status = res.result_int();
+    const bool failed = status == 502 || status == 503 || status == 504;
+    upstream_->EndTry(status, failed ? "status" : nullptr, TrySeconds());
+    upstream_->breaker().Record(ticket_, !failed);
+    const bool reusable = res.keep_alive() && !failed;
+    if (failed && MayRetry()) {
+      conn_.reset();
+      if (Retry()) return;
+    }
+    Answer a;
+    a.status = status;
+    for (const auto& f : res) {
+      if (HopByHop(f.name()) || f.name() == http::field::server || f.name() == http::field::date) {
+        continue;
+      }
+      if (f.name() == http::field::content_type) {
+        a.content_type = std::string(f.value());
+      } else if (!beast::iequals(f.name_string(), "traceparent")) {
+        a.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      }
+    }
+    a.body = std::move(res.body());
+    if (reusable) Release();
+    conn_.reset();
+    Finish(std::move(a));
+  }
+
+  // The connection goes back to this thread's pool for the next request.
+  void Release() {
+    auto& idle = idle_pool[PoolKey(proxy_.id_, proxy_.IndexOf(upstream_))];
+    if (idle.size() >= proxy_.config_.max_idle_per_upstream) return;
+    conn_->stream.expires_never();
+    conn_->buffer.consume(conn_->buffer.size());
+    idle.push_back(std::move(conn_));
+  }
+
+  bool MayRetry() const {
+    return tries_ < tried_.size() && (idempotent_ || !sent_) &&
+           proxy_.clock_.MonotonicNow() < deadline_;
+  }
+
+  // A second try on another upstream, if the budget has a token and one is left.
+  bool Retry() {
+    if (!proxy_.budget_.TryRetry()) {
+      proxy_.retries_->Labels({"budget_exhausted"}).Inc();
+      return false;
+    }
+    if (!NextTry()) {
+      proxy_.retries_->Labels({"no_other_upstream"}).Inc();
+      return false;
+    }
+    proxy_.retries_->Labels({"retried"}).Inc();
+    return true;
+  }
+
+  void Fail(beast::error_code ec, const char* kind) {
+    const bool timeout = ec == beast::error::timeout;
+    if (timeout) kind = "timeout";
+    upstream_->EndTry(0, kind, TrySeconds());
+    upstream_->breaker().Record(ticket_, false);
+    conn_.reset();
+    LogDebug("upstream try failed")
+        .Kv("upstream", upstream_->name())
+        .Kv("kind", kind)
+        .Kv("error", ec.message())
+        .Kv("reused_connection", reused_);
+    const std::string failed_upstream = upstream_->name();
+    if (MayRetry() && Retry()) return;
+    Answer a;
+    a.status = timeout ? 504 : 502;
+    a.body = ErrorBody(std::string(timeout ? "upstream timed out: " : "upstream failed: ") +
+                       failed_upstream + " (" + kind + ": " + ec.message() + ")");
+    Finish(std::move(a));
+  }
+
+  void Finish(Answer a) {
+    a.start = start_;
+    a.end = proxy_.clock_.MonotonicNow();
+    auto shared = std::make_shared<Answer>(std::move(a));
+    auto deferred = std::move(deferred_);
+    deferred->Finish([shared](RequestContext& c) {
+      c.status = shared->status;
+      c.content_type = std::move(shared->content_type);
+      c.body = std::move(shared->body);
+      c.headers = std::move(shared->headers);
+      c.headers.emplace_back("X-Gateway-Request-Id", std::string(c.request_id));
+      c.trace.Add("upstream", shared->start, shared->end);
+    });
+  }
+
+  Proxy& proxy_;
+  asio::any_io_executor ex_;
+  std::shared_ptr<DeferredResponse> deferred_;
+  const bool idempotent_;
+  const SteadyTime start_, deadline_;
+  http::request<http::string_body> out_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  std::unique_ptr<PooledConnection> conn_;
+  bool reused_ = false;
+  bool sent_ = false;
+  Upstream* upstream_ = nullptr;
+  CircuitBreaker::Ticket ticket_ = CircuitBreaker::Ticket::kRejected;
+  std::array<Upstream*, 2> tried_{};  // one try and one retry
+  size_t tries_ = 0;
+  SteadyTime try_start_;
+};
+
+Proxy::Proxy(const GatewayConfig& config, std::vector<std::unique_ptr<Upstream>> upstreams,
+             MetricsRegistry& metrics, const Clock& clock)
+    : config_(config),
+      upstreams_(std::move(upstreams)),
+      clock_(clock),
+      id_(next_proxy_id.fetch_add(1)),
+      budget_(config.retry_budget_ratio, config.retry_budget_min),
+      retries_(metrics.AddCounter(
+          "closedloop_gateway_retries_total",
+          "Failed tries followed by a retry on another upstream, or refused one (and why).",
+          {"result"})),
+      no_upstream_(metrics
+                       .AddCounter("closedloop_gateway_no_upstream_total",
+                                   "Requests answered 503: no upstream could take them.", {})
+                       ->Labels({})) {}
+
+Proxy::~Proxy() = default;
+
+std::vector<Upstream*> Proxy::upstreams() const {
+  std::vector<Upstream*> out;
+  for (const auto& u : upstreams_) out.push_back(u.get());
+  return out;
+}
+
+size_t Proxy::HealthyCount() const {
+  return static_cast<size_t>(std::count_if(upstreams_.begin(), upstreams_.end(),
+                                           [](const auto& u) { return u->healthy(); }));
+}
+
+size_t Proxy::IndexOf(const Upstream* u) const {
+  for (size_t i = 0; i < upstreams_.size(); ++i) {
+    if (upstreams_[i].get() == u) return i;
+  }
+  return 0;
+}
+
+Upstream* Proxy::Pick(std::span<Upstream* const> tried, CircuitBreaker::Ticket& ticket) {
+  const size_t n = upstreams_.size();
+  const size_t offset = static_cast<size_t>(rotation_.fetch_add(1, std::memory_order_relaxed));
+  auto skip = [&](const Upstream* u) {
+    return std::find(tried.begin(), tried.end(), u) != tried.end();
+  };
+  const bool any_healthy =
+      std::any_of(upstreams_.begin(), upstreams_.end(), [](const auto& u) { return u->healthy(); });
+  // Candidates by outstanding tries, fewest first; equal ones in rotating order.
+  std::vector<Upstream*> order;
+  order.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    Upstream* u = upstreams_[(offset + k) % n].get();
+    if (skip(u) || (any_healthy && !u->healthy())) continue;
+    order.push_back(u);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const Upstream* a, const Upstream* b) {
+    return a->outstanding() < b->outstanding();
+  });
+  for (Upstream* u : order) {
+    ticket = u->breaker().Allow();
+    if (ticket != CircuitBreaker::Ticket::kRejected) return u;
+  }
+  return nullptr;
+}
+
+void Proxy::Register(Router& router) {
+  for (http::verb v : {http::verb::get, http::verb::post, http::verb::put, http::verb::delete_,
+                       http::verb::patch, http::verb::head}) {
+    router.Add(v, "/*", [this](RequestContext& ctx) { Forward(ctx); });
+  }
+}
+
+void Proxy::Forward(RequestContext& ctx) {
+  if (!ctx.executor) {  // not on a connection (cannot happen behind HttpServer)
+    ctx.Error(Internal("the proxy needs the connection's io thread"));
+    return;
+  }
+  auto deferred = ctx.Defer();
+  if (!deferred) {
+    ctx.Error(Internal("the proxy needs a deferrable response"));
+    return;
+  }
+  std::make_shared<ProxyCall>(*this, ctx, std::move(deferred))->Start();
+}
+
+}  // namespace closedloop
