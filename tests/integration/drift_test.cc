@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <regex>
 
 #include "integration/fixture.h"
 #include "support/command.h"
@@ -39,6 +40,36 @@ class DriftTest : public ServerFixture {
     }
     return "";
   }
+  // The texts of the shipped test split, escaped for JSON. test.csv is sorted by
+  // intent: evenly spaced rows are a sample of all of them.
+  static std::vector<std::string> TestTexts() {
+    std::ifstream test_csv(CLOSEDLOOP_SOURCE_DIR_FOR_TESTS "/examples/support/data/test.csv");
+    std::string line;
+    std::getline(test_csv, line);  // header
+    std::vector<std::string> texts;
+    while (std::getline(test_csv, line)) {
+      std::string text;  // the first CSV field, quotes undone, then escaped for JSON
+      if (!line.empty() && line[0] == '"') {
+        for (size_t end = 1; end < line.size(); ++end) {
+          if (line[end] == '"' && end + 1 < line.size() && line[end + 1] == '"') {
+            text += '"';
+            ++end;
+          } else if (line[end] == '"') {
+            break;
+          } else {
+            text += line[end];
+          }
+        }
+      } else {
+        text = line.substr(0, line.rfind(','));
+      }
+      std::string json;
+      for (char c : text)
+        json += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      if (!json.empty()) texts.push_back(json);
+    }
+    return texts;
+  }
   std::string body_;
 };
 
@@ -54,31 +85,7 @@ TEST_F(DriftTest, InDistributionTrafficIsCalmAShiftedWindowIsCriticalAndAsksForA
       << body_;
 
   // In-distribution: inquiries like the training data's.
-  std::ifstream test_csv(CLOSEDLOOP_SOURCE_DIR_FOR_TESTS "/examples/support/data/test.csv");
-  std::string line;
-  std::getline(test_csv, line);  // header
-  // test.csv is sorted by intent: 1,000 evenly spaced rows are a sample of all of them.
-  std::vector<std::string> texts;
-  while (std::getline(test_csv, line)) {
-    std::string text;  // the first CSV field, quotes undone, then escaped for JSON
-    if (!line.empty() && line[0] == '"') {
-      for (size_t end = 1; end < line.size(); ++end) {
-        if (line[end] == '"' && end + 1 < line.size() && line[end + 1] == '"') {
-          text += '"';
-          ++end;
-        } else if (line[end] == '"') {
-          break;
-        } else {
-          text += line[end];
-        }
-      }
-    } else {
-      text = line.substr(0, line.rfind(','));
-    }
-    std::string json;
-    for (char c : text) json += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    if (!json.empty()) texts.push_back(json);
-  }
+  std::vector<std::string> texts = TestTexts();
   ASSERT_GT(texts.size(), 3000u);
   for (size_t k = 0; k < 1000; ++k) {
     const std::string& json = texts[k * texts.size() / 1000];
@@ -134,6 +141,51 @@ TEST_F(DriftTest, InDistributionTrafficIsCalmAShiftedWindowIsCriticalAndAsksForA
   simdjson::dom::array kept_reports;
   ASSERT_FALSE(kept->root["reports"].get(kept_reports));
   EXPECT_GE(kept_reports.size(), 3u);
+}
+
+// People's labels say the text model is now right one time in ten (the small test
+// model's reference accuracy is 0.35): the accuracy signal is CRITICAL and significant, and
+// the retrainer is asked for a new candidate with the accuracy drop as reason.
+TEST_F(DriftTest, LabelledAccuracyDropOfATextModelAsksForARetraining) {
+  StartMonitored();
+  std::vector<std::string> texts = TestTexts();
+  ASSERT_GT(texts.size(), 3000u);
+  Connection c(port_);
+  int labelled = 0;
+  for (size_t k = 0; k < 1000; ++k) {
+    auto r = c.Request(
+        "POST", "/v1/predict",
+        R"({"model":"support-intent","text":")" + texts[k * texts.size() / 1000] + R"("})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    if (k % 10 != 0) continue;  // 100 of them get a person's label
+    auto j = ParseJson(r.body);
+    const std::string id(std::string_view(j->root["request_id"].get_string()));
+    const std::string predicted(std::string_view(j->root["label"].get_string()));
+    const std::string second(std::string_view(j->root["top_k"].at(1)["label"].get_string()));
+    const std::string truth = labelled++ % 10 == 0 ? predicted : second;
+    auto f = c.Request("POST", "/v1/feedback",
+                       R"({"request_id":")" + id + R"(","label":")" + truth + R"("})");
+    ASSERT_LT(f.status, 300) << f.body;
+  }
+  auto drifted = Drift("?model=support-intent&window=1000");
+  auto report = drifted->root["reports"].at(0);
+  EXPECT_EQ(report["window"]["labels"].get_int64().value(), 100) << body_;
+  EXPECT_EQ(Signal(*drifted, "accuracy", "test"), "binomial_z") << body_;
+  EXPECT_NEAR(std::stod(Signal(*drifted, "accuracy", "statistic")), 0.1, 1e-9) << body_;
+  EXPECT_EQ(Signal(*drifted, "accuracy", "severity"), "CRITICAL") << body_;
+  EXPECT_EQ(Signal(*drifted, "accuracy", "drifted"), "true") << body_;
+  EXPECT_EQ(std::string(report["severity"].get_string().value()), "CRITICAL") << body_;
+  EXPECT_TRUE(report["retrain_requested"].get_bool().value()) << body_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string retrains;
+  while (std::chrono::steady_clock::now() < deadline) {
+    retrains = Fetch(port_, "GET", "/v1/retrains").body;
+    if (retrains.find(R"("trigger":"drift:)") != std::string::npos) break;
+    poll(nullptr, 0, 50);
+  }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(retrains, m, std::regex(R"("trigger":"drift:[^"]*")"))) << retrains;
+  EXPECT_NE(m.str().find("accuracy"), std::string::npos) << retrains;
 }
 
 // A tabular model: training writes per-feature profiles; a window whose x1 moved
