@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -27,10 +28,19 @@ namespace {
 std::atomic<uint64_t> next_proxy_id{1};
 
 struct PooledConnection {
-  explicit PooledConnection(const asio::any_io_executor& ex) : stream(ex) {}
+  explicit PooledConnection(const asio::any_io_executor& ex) : stream(ex) {
+    buffer.reserve(
+        16384);  // a whole answer in one read (beast reads 512 bytes into an empty buffer)
+  }
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  SteadyTime idle_since;
 };
+
+// Below this idle time a pooled connection is used without the liveness check:
+// the replica closes idle keep-alive connections after seconds, not milliseconds,
+// and a connection that fails anyway is retried like any failed try.
+constexpr auto kCheckIdleAfter = std::chrono::milliseconds(1000);
 
 // Idle keep-alive connections of the io thread that made them, by proxy and
 // upstream. Only that thread touches them (their sockets run on its io_context),
@@ -97,29 +107,34 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
         idempotent_(Idempotent(ctx.request)),
         start_(proxy.clock_.MonotonicNow()),
         deadline_(start_ + std::chrono::milliseconds(proxy.config_.timeout_ms)) {
+    // The request is serialized once, by hand, into one buffer: one write per try
+    // without a scatter list of every header field. Host is the upstream's, per try.
     const HttpRequest& in = ctx.request;
-    out_.method(in.method());
-    out_.target(in.target());
-    out_.version(11);
-    std::string forwarded_for;
+    method_ = in.method();
+    head_.reserve(256 + in.body().size());
+    head_.append(in.method_string()).append(" ").append(in.target()).append(" HTTP/1.1\r\n");
+    std::string_view forwarded_for;
     for (const auto& f : in) {
       if (HopByHop(f.name()) || f.name() == http::field::host || f.name() == http::field::expect) {
         continue;
       }
       if (beast::iequals(f.name_string(), "traceparent")) continue;
       if (beast::iequals(f.name_string(), "X-Forwarded-For")) {
-        forwarded_for = std::string(f.value()) + ", ";
+        forwarded_for = f.value();
         continue;
       }
-      out_.insert(f.name_string(), f.value());
+      head_.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
     }
-    out_.set("X-Forwarded-For", forwarded_for + std::string(ctx.client_ip));
-    out_.set("X-Forwarded-Proto", "http");
-    out_.set("traceparent",
-             FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
-    out_.body() = in.body();
-    out_.keep_alive(true);
-    out_.prepare_payload();
+    head_.append("X-Forwarded-For: ").append(forwarded_for);
+    if (!forwarded_for.empty()) head_.append(", ");
+    head_.append(ctx.client_ip).append("\r\nX-Forwarded-Proto: http\r\ntraceparent: ");
+    head_.append(FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
+    if (!in.body().empty() || method_ == http::verb::post || method_ == http::verb::put ||
+        method_ == http::verb::patch) {
+      head_.append("\r\nContent-Length: ").append(std::to_string(in.body().size()));
+    }
+    head_.append("\r\n");
+    body_ = in.body();  // the request outlives the call: it is answered by Finish()
   }
 
   void Start() {
@@ -153,7 +168,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     while (!idle.empty()) {
       std::unique_ptr<PooledConnection> c = std::move(idle.back());
       idle.pop_back();
-      if (StillOpen(*c)) {
+      if (try_start_ - c->idle_since < kCheckIdleAfter || StillOpen(*c)) {
         conn_ = std::move(c);
         break;
       }
@@ -177,7 +192,9 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   }
 
   void Send() {
-    http::async_write(conn_->stream, out_,
+    host_ = "Host: " + upstream_->name() + "\r\n\r\n";
+    wire_ = {asio::buffer(head_), asio::buffer(host_), asio::buffer(body_.data(), body_.size())};
+    asio::async_write(conn_->stream, wire_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Fail(ec, "reset");
                         self->sent_ = true;
@@ -188,7 +205,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void Receive() {
     parser_.emplace();
     parser_->body_limit(proxy_.config_.max_response_bytes);
-    if (out_.method() == http::verb::head) parser_->skip(true);
+    if (method_ == http::verb::head) parser_->skip(true);
     http::async_read(conn_->stream, conn_->buffer, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->Fail(ec, "reset");
@@ -235,6 +252,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     if (idle.size() >= proxy_.config_.max_idle_per_upstream) return;
     conn_->stream.expires_never();
     conn_->buffer.consume(conn_->buffer.size());
+    conn_->idle_since = proxy_.clock_.MonotonicNow();
     idle.push_back(std::move(conn_));
   }
 
@@ -297,7 +315,11 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   std::shared_ptr<DeferredResponse> deferred_;
   const bool idempotent_;
   const SteadyTime start_, deadline_;
-  http::request<http::string_body> out_;
+  http::verb method_;
+  std::string head_;       // request line and headers but Host, each line ending in CRLF
+  std::string_view body_;  // the client's request body
+  std::string host_;       // "Host: <upstream>" and the blank line
+  std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, host_, body_
   std::optional<http::response_parser<http::string_body>> parser_;
   std::unique_ptr<PooledConnection> conn_;
   bool reused_ = false;

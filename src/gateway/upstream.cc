@@ -74,7 +74,9 @@ Upstream::Upstream(std::string name, tcp::endpoint endpoint, const CircuitBreake
                    const Clock& clock, const UpstreamMetricFamilies& f)
     : name_(std::move(name)),
       endpoint_(std::move(endpoint)),
-      requests_(f.requests),
+      requests_{&f.requests->Labels({name_, "1xx"}), &f.requests->Labels({name_, "2xx"}),
+                &f.requests->Labels({name_, "3xx"}), &f.requests->Labels({name_, "4xx"}),
+                &f.requests->Labels({name_, "5xx"}), &f.requests->Labels({name_, "error"})},
       errors_(f.errors),
       duration_(f.duration->Labels({name_})),
       outstanding_gauge_(f.outstanding->Labels({name_})),
@@ -104,9 +106,7 @@ void Upstream::EndTry(unsigned code, const char* error_kind, double seconds) {
   outstanding_.fetch_sub(1, std::memory_order_relaxed);
   outstanding_gauge_.Add(-1);
   duration_.Observe(seconds);
-  static constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-  const char* code_class = code >= 100 && code < 600 ? kClasses[code / 100 - 1] : "error";
-  requests_->Labels({name_, code_class}).Inc();
+  requests_[code >= 100 && code < 600 ? code / 100 - 1 : 5]->Inc();
   if (error_kind != nullptr) errors_->Labels({name_, error_kind}).Inc();
 }
 

@@ -16,6 +16,7 @@
 // thread-safe). Created at start-up, never destroyed while serving.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -71,7 +72,7 @@ class Upstream {
   const boost::asio::ip::tcp::endpoint endpoint_;
   std::atomic<int64_t> outstanding_{0};
   std::atomic<bool> healthy_{true};
-  Family<Counter>* requests_;
+  std::array<Counter*, 6> requests_;  // 1xx..5xx, error
   Family<Counter>* errors_;
   Histogram& duration_;
   Gauge& outstanding_gauge_;

@@ -1,5 +1,6 @@
 #include "http/session.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -114,7 +115,9 @@ class SessionDeferred final : public DeferredResponse {
   void Finish(std::function<void(RequestContext&)> fill) override {
     auto session = std::move(session_);
     auto& s = *session;
-    boost::asio::post(s.executor(), [session = std::move(session), fill = std::move(fill)] {
+    // Inline when called on the connection's own io thread (an async handler such
+    // as the gateway's proxy), else queued to it (a batcher thread).
+    boost::asio::dispatch(s.executor(), [session = std::move(session), fill = std::move(fill)] {
       session->CompleteDeferred(fill);
     });
   }
