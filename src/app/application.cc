@@ -150,6 +150,8 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     app->auth_ = std::move(auth.admission);
     app->server_->AddAdmission(app->auth_.get());
   }
+  ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
+  if (app->audit_) app->server_->SetAudit(app->audit_.get());
   if (config.rate_limit.per_ip_rate > 0) {
     app->rate_limits_ =
         std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
@@ -165,6 +167,7 @@ Status Application::Start() {
   drift_->Start();
   alerts_->Start();
   if (tracer_) tracer_->Start();
+  if (audit_) audit_->Start();
   if (slo_) slo_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
@@ -259,6 +262,7 @@ void Application::Shutdown() {
   if (slo_) slo_->Stop();
   alerts_->Stop();
   if (tracer_) tracer_->Stop();  // sends the spans still queued
+  if (audit_) audit_->Stop();    // writes and syncs the lines still queued
   retrainer_->Stop();            // a retraining in progress finishes first
   models_->StopBatchers();       // their completions post to the (stopped, still alive) server
   log_->Stop();

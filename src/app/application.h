@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "feedback/feedback_api.h"
 #include "feedback/support_api.h"
+#include "gateway/audit_log.h"
 #include "gateway/rate_limit_admission.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -94,6 +95,7 @@ class Application {
   std::unique_ptr<RateLimitAdmission> rate_limits_;  // only with rate_limit.per_ip_rate > 0
   std::unique_ptr<ApiKeyStore> api_keys_;
   std::unique_ptr<AuthAdmission> auth_;       // only with auth.enabled
+  std::unique_ptr<AuditLog> audit_;           // only with audit.enabled
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

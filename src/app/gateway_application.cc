@@ -46,6 +46,8 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
     ASSIGN_OR_RETURN(app->auth_, BuildAuth(config, clock, app->metrics_));
     app->server_->AddAdmission(app->auth_.admission.get());
   }
+  ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
+  if (app->audit_) app->server_->SetAudit(app->audit_.get());
   if (config.rate_limit.per_ip_rate > 0) {
     app->rate_limits_ =
         std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
@@ -85,6 +87,7 @@ Status GatewayApplication::Start() {
   RETURN_IF_ERROR(server_->Start());
   health_->Start();
   if (tracer_) tracer_->Start();
+  if (audit_) audit_->Start();
   LogInfo("gateway started")
       .Kv("upstreams", static_cast<int64_t>(config_.gateway.upstreams.size()))
       .Kv("healthy", static_cast<int64_t>(proxy_->HealthyCount()));
@@ -102,6 +105,7 @@ void GatewayApplication::Shutdown() {
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   health_->Stop();
   if (tracer_) tracer_->Stop();
+  if (audit_) audit_->Stop();
   LogInfo("shutdown complete");
 }
 

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "gateway/audit_log.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "gateway/rate_limit_admission.h"
@@ -52,6 +53,7 @@ class GatewayApplication {
   std::unique_ptr<OtlpExporter> tracer_;
   AuthStack auth_;
   std::unique_ptr<RateLimitAdmission> rate_limits_;
+  std::unique_ptr<AuditLog> audit_;  // only with audit.enabled
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

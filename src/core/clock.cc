@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include <cstdio>
+
 #include <ctime>
 
 namespace closedloop {
@@ -42,6 +44,14 @@ std::string FormatUtc(int64_t unix_millis) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string FormatUtcMillis(int64_t unix_millis) {
+  std::string out = FormatUtc(unix_millis);
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>(unix_millis % 1000));
+  out.replace(out.size() - 1, 1, ms);
+  return out;
 }
 
 }  // namespace closedloop

@@ -44,5 +44,7 @@ class FakeClock final : public Clock {
 
 // "2026-11-22T07:30:27Z" (UTC, second precision) for a time in ms since the epoch.
 std::string FormatUtc(int64_t unix_millis);
+// "2026-11-22T07:30:27.042Z" (UTC, millisecond precision).
+std::string FormatUtcMillis(int64_t unix_millis);
 
 }  // namespace closedloop

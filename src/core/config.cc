@@ -106,7 +106,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   RETURN_IF_ERROR(CheckKeys(root, "",
                             {"data_dir", "server", "serving", "prediction_log", "feedback",
                              "support", "rollout", "retrain", "monitor", "slo", "alerts", "tracing",
-                             "rate_limit", "auth", "gateway", "logging"}));
+                             "rate_limit", "auth", "gateway", "audit", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
@@ -388,6 +388,27 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "gateway", "breaker_close_successes", g.breaker_close_successes));
   }
   RETURN_IF_ERROR(ValidateGatewayConfig(c.gateway));
+  if (const auto* s = Section(root, "audit")) {
+    RETURN_IF_ERROR(CheckKeys(*s, "audit",
+                              {"enabled", "path", "max_bytes", "max_files", "fsync",
+                               "fsync_interval_ms", "include_input", "queue_capacity"}));
+    auto& a = c.audit;
+    RETURN_IF_ERROR(Read(*s, "audit", "enabled", a.enabled));
+    RETURN_IF_ERROR(Read(*s, "audit", "path", a.path));
+    RETURN_IF_ERROR(Read(*s, "audit", "max_bytes", a.max_bytes));
+    RETURN_IF_ERROR(Read(*s, "audit", "max_files", a.max_files));
+    RETURN_IF_ERROR(Read(*s, "audit", "fsync", a.fsync));
+    RETURN_IF_ERROR(Read(*s, "audit", "fsync_interval_ms", a.fsync_interval_ms));
+    RETURN_IF_ERROR(Read(*s, "audit", "include_input", a.include_input));
+    RETURN_IF_ERROR(Read(*s, "audit", "queue_capacity", a.queue_capacity));
+    if (a.fsync != "always" && a.fsync != "interval" && a.fsync != "never") {
+      return InvalidArgument("'audit.fsync' must be \"always\", \"interval\" or \"never\"");
+    }
+    if (a.max_bytes < 4096) return InvalidArgument("'audit.max_bytes' must be >= 4096");
+    if (a.max_files < 1) return InvalidArgument("'audit.max_files' must be >= 1");
+    if (a.fsync_interval_ms <= 0) return InvalidArgument("'audit.fsync_interval_ms' must be > 0");
+    if (a.queue_capacity < 2) return InvalidArgument("'audit.queue_capacity' must be >= 2");
+  }
   if (const auto* s = Section(root, "logging")) {
     RETURN_IF_ERROR(CheckKeys(*s, "logging", {"level", "format"}));
     RETURN_IF_ERROR(Read(*s, "logging", "level", c.logging.level));

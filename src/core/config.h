@@ -7,7 +7,7 @@
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
 //   [feedback], [support], [rollout], [retrain], [monitor], [slo], [alerts],
-//   [tracing], [rate_limit], [auth], [gateway]  see the structs below
+//   [tracing], [rate_limit], [auth], [gateway], [audit]  see the structs below
 //   [logging]         level, format ("logfmt" | "json")
 //   data_dir          top-level key
 #pragma once
@@ -192,6 +192,18 @@ struct GatewayConfig {
   int breaker_close_successes = 3;  // successful probes that close it
 };
 
+// The audit log (gateway/audit_log.h): one JSON line per answered request.
+struct AuditConfig {
+  bool enabled = false;
+  std::string path;                // "": <data_dir>/audit/audit.log
+  int64_t max_bytes = 100 << 20;   // the file is rotated beyond this size ...
+  int max_files = 10;              // ... keeping this many rotated files
+  std::string fsync = "interval";  // "always" (every write), "interval", "never"
+  int fsync_interval_ms = 1000;
+  bool include_input = false;     // the raw request body too, not only its SHA-256
+  size_t queue_capacity = 65536;  // lines waiting for the writer; beyond, dropped (counted)
+};
+
 struct Config {
   std::string data_dir = "./closedloop-data";
   ServerConfig server;
@@ -208,6 +220,7 @@ struct Config {
   RateLimitConfig rate_limit;
   AuthConfig auth;
   GatewayConfig gateway;
+  AuditConfig audit;
   LogOptions logging;
 
   std::string ModelRepositoryPath() const;

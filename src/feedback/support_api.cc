@@ -134,6 +134,11 @@ void SupportApi::Inquiry(RequestContext& ctx) {
   std::string body = std::move(w).Take();
   ctx.model_label = model.name;
   ctx.version_label = model.version_label;
+  if (ctx.audited) {
+    ctx.audit_label = intent;
+    ctx.audit_decision = d.escalate ? "escalate" : "auto_reply";
+    ctx.audit_input_sha256 = rec.input_sha256;
+  }
   if (routed->mirror_to) routed->split->observer->Mirror(routed->mirror_to, text, intent);
   const std::string id = rec.request_id;
   const int64_t ts = rec.ts_ms;

@@ -62,6 +62,11 @@ struct RequestContext {
   // Labels for closedloop_requests_total; empty when the route has no model.
   std::string model_label;
   std::string version_label;
+  // For the audit log, filled by handlers only when `audited` (set by the server
+  // when an audit sink is installed): the predicted label, the decision taken
+  // (support app: auto_reply or escalate) and the SHA-256 of the model's input.
+  bool audited = false;
+  std::string audit_label, audit_decision, audit_input_sha256;
 
   std::string_view Param(std::string_view name) const;
   void Json(unsigned http_status, std::string json_body);

@@ -80,6 +80,7 @@ bool ServerShared::Dispatch(Exchange& ex,
   RequestContext& ctx = ex.ctx.emplace(req, ex.request_id);
   ctx.defer_hook = defer;
   ctx.client_ip = ex.client_ip;
+  ctx.audited = audit != nullptr;
   ctx.executor = ex.executor;
   RequestTrace& trace = ctx.trace;
   trace.start = ex.start;
@@ -183,6 +184,27 @@ void ServerShared::Finalize(Exchange& ex) {
               std::chrono::duration<double, std::milli>(s.end - s.start).count());
     }
   }
+  if (audit != nullptr) {
+    AuditRecord a;
+    a.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    ctx.trace.wall_start.time_since_epoch())
+                    .count();
+    a.request_id = ex.request_id;
+    a.principal = ctx.principal;
+    a.client_ip = ex.client_ip;
+    a.method = req.method_string();
+    a.route = ex.route;
+    a.target = req.target();
+    a.model = ctx.model_label;
+    a.version = ctx.version_label;
+    a.label = ctx.audit_label;
+    a.decision = ctx.audit_decision;
+    a.input_sha256 = ctx.audit_input_sha256;
+    a.body = req.body();
+    a.status = ctx.status;
+    a.latency_ms = seconds * 1000;
+    audit->Record(a);
+  }
   if (trace_sink != nullptr && ctx.trace.sampled) {
     trace_sink->Record({ctx.trace, req.method_string(), ex.route, ex.request_id, ctx.model_label,
                         ctx.version_label, ctx.status, end});
@@ -264,6 +286,8 @@ HttpServer::~HttpServer() {
 int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
 
 void HttpServer::AddAdmission(Admission* admission) { shared_->admissions.push_back(admission); }
+
+void HttpServer::SetAudit(AuditSink* sink) { shared_->audit = sink; }
 
 void HttpServer::SetTracing(const TracingConfig& config, TraceSink* sink) {
   shared_->sample_ratio = config.sample_ratio;

@@ -28,6 +28,7 @@
 #include "core/status.h"
 #include "core/ulid.h"
 #include "http/admission.h"
+#include "http/audit_sink.h"
 #include "http/router.h"
 #include "monitor/metrics.h"
 
@@ -52,6 +53,8 @@ class HttpServer {
   // Before Start(): a check between routing and the handler, run after the ones
   // added before it (must outlive the server).
   void AddAdmission(Admission* admission);
+  // Before Start(): every answered request goes to `sink` (must outlive the server).
+  void SetAudit(AuditSink* sink);
   Status Start();
   uint16_t port() const { return port_; }
   int64_t InFlight() const;

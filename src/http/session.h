@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/ulid.h"
 #include "http/admission.h"
+#include "http/audit_sink.h"
 #include "http/router.h"
 #include "monitor/metrics.h"
 
@@ -73,6 +74,7 @@ struct ServerShared {
   int64_t slow_request_ms = 0;
   TraceSink* trace_sink = nullptr;
   std::vector<Admission*> admissions;  // HttpServer::AddAdmission, before Start; in order
+  AuditSink* audit = nullptr;          // HttpServer::SetAudit, before Start
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

@@ -118,6 +118,10 @@ void PredictApi::Predict(RequestContext& ctx) {
   ctx.Json(200, std::move(w).Take());
 
   rec.top_k_json = std::move(top);
+  if (ctx.audited) {
+    ctx.audit_label = rec.label;
+    ctx.audit_input_sha256 = rec.input_sha256;
+  }
   if (routed.mirror_to) routed.split->observer->Mirror(routed.mirror_to, req.text, rec.label);
   if (store_inputs_) rec.input_text = std::move(req.text);
   const auto log_start = clock_.MonotonicNow();
@@ -217,6 +221,10 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
   w.Key("latency_ms").Double(rec.latency_ms).EndObject();
   ctx.Json(200, std::move(w).Take());
   rec.top_k_json = std::move(top);
+  if (ctx.audited) {
+    ctx.audit_label = rec.label;
+    ctx.audit_input_sha256 = rec.input_sha256;
+  }
   if (store_inputs_) rec.input_text = std::move(input).Take();
   const auto log_start = clock_.MonotonicNow();
   log_.Append(rec);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -223,8 +224,10 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
       RunClosedloop("keys create --data-dir " + keys_dir.path() + " --name app --scope predict");
   ASSERT_EQ(created.exit_code, 0) << created.output;
   const std::string key = created.output.substr(0, created.output.find('\n'));
-  Gateway gw({a.Url()}, GatewayConfig() + "[auth]\nenabled = true\npublic_metrics = true\n",
-             keys_dir.path());
+  Gateway gw(
+      {a.Url()},
+      GatewayConfig() + "[auth]\nenabled = true\npublic_metrics = true\n[audit]\nenabled = true\n",
+      keys_dir.path());
   ASSERT_TRUE(gw.ready) << gw.process->Stderr();
   auto anonymous = Fetch(gw.port, "POST", "/v1/predict", kPredictBody);
   EXPECT_EQ(anonymous.status, 401) << anonymous.body;
@@ -239,6 +242,19 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
   // Only the authenticated request reached the replica.
   EXPECT_EQ(
       UpstreamMetric(gw.port, "closedloop_upstream_requests_total", a.Name(), ",code=\"2xx\""), 1);
+  // The gateway's audit log has the forwarded request under its principal.
+  gw.process->Signal(SIGTERM);
+  ASSERT_EQ(gw.process->WaitExit(std::chrono::seconds(20)), 0) << gw.process->Stderr();
+  std::ifstream audit(keys_dir.File("audit/audit.log"));
+  int forwarded = 0, refused = 0;
+  for (std::string line; std::getline(audit, line);) {
+    auto j = ParseJson(line);
+    if (j->Str("path") != "/v1/predict") continue;
+    if (j->Num("status") == 200 && j->Str("principal") == "app") ++forwarded;
+    if (j->Num("status") == 401 && j->Str("principal").empty()) ++refused;
+  }
+  EXPECT_EQ(forwarded, 1);
+  EXPECT_EQ(refused, 1);
 }
 
 // A port that accepts connections (the kernel's backlog) and never answers.
