@@ -144,19 +144,10 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
   }
   app->server_->SetTracing(config.tracing, app->tracer_.get());
-  if (config.auth.enabled) {
-    ASSIGN_OR_RETURN(AuthStack auth, BuildAuth(config, clock, app->metrics_));
-    app->api_keys_ = std::move(auth.keys);
-    app->auth_ = std::move(auth.admission);
-    app->server_->AddAdmission(app->auth_.get());
-  }
+  ASSIGN_OR_RETURN(app->admissions_,
+                   InstallAdmissions(config, clock, app->metrics_, *app->server_));
   ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
   if (app->audit_) app->server_->SetAudit(app->audit_.get());
-  if (config.rate_limit.per_ip_rate > 0) {
-    app->rate_limits_ =
-        std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
-    app->server_->AddAdmission(app->rate_limits_.get());
-  }
   return app;
 }
 

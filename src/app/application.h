@@ -11,14 +11,13 @@
 #include <atomic>
 #include <memory>
 
-#include "auth/auth_admission.h"
+#include "app/admission_chain.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "feedback/feedback_api.h"
 #include "feedback/support_api.h"
 #include "gateway/audit_log.h"
-#include "gateway/rate_limit_admission.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "learn/retrain_api.h"
@@ -91,12 +90,10 @@ class Application {
   std::unique_ptr<AlertManager> alerts_;
   std::unique_ptr<SloMonitor> slo_;  // null when both SLO objectives are 0
   std::unique_ptr<SloApi> slo_api_;
-  std::unique_ptr<OtlpExporter> tracer_;             // only with tracing.otlp_endpoint
-  std::unique_ptr<RateLimitAdmission> rate_limits_;  // only with rate_limit.per_ip_rate > 0
-  std::unique_ptr<ApiKeyStore> api_keys_;
-  std::unique_ptr<AuthAdmission> auth_;       // only with auth.enabled
-  std::unique_ptr<AuditLog> audit_;           // only with audit.enabled
-  std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
+  std::unique_ptr<OtlpExporter> tracer_;        // only with tracing.otlp_endpoint
+  std::unique_ptr<AdmissionChain> admissions_;  // auth and rate limits, as configured
+  std::unique_ptr<AuditLog> audit_;             // only with audit.enabled
+  std::unique_ptr<RepositoryPoller> poller_;    // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

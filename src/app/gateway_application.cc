@@ -42,17 +42,10 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
     app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
   }
   app->server_->SetTracing(config.tracing, app->tracer_.get());
-  if (config.auth.enabled) {
-    ASSIGN_OR_RETURN(app->auth_, BuildAuth(config, clock, app->metrics_));
-    app->server_->AddAdmission(app->auth_.admission.get());
-  }
+  ASSIGN_OR_RETURN(app->admissions_,
+                   InstallAdmissions(config, clock, app->metrics_, *app->server_));
   ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
   if (app->audit_) app->server_->SetAudit(app->audit_.get());
-  if (config.rate_limit.per_ip_rate > 0) {
-    app->rate_limits_ =
-        std::make_unique<RateLimitAdmission>(config.rate_limit, clock, app->metrics_);
-    app->server_->AddAdmission(app->rate_limits_.get());
-  }
   return app;
 }
 

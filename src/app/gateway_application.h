@@ -13,14 +13,13 @@
 #include <atomic>
 #include <memory>
 
-#include "auth/auth_admission.h"
+#include "app/admission_chain.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "gateway/audit_log.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
-#include "gateway/rate_limit_admission.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "monitor/metrics.h"
@@ -51,8 +50,7 @@ class GatewayApplication {
   std::unique_ptr<Proxy> proxy_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<OtlpExporter> tracer_;
-  AuthStack auth_;
-  std::unique_ptr<RateLimitAdmission> rate_limits_;
+  std::unique_ptr<AdmissionChain> admissions_;
   std::unique_ptr<AuditLog> audit_;  // only with audit.enabled
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};

@@ -67,7 +67,11 @@ StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req) {
   return Unauthenticated("");
 }
 
-bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::string_view) {
+void AuthAdmission::SetFailureListener(std::function<void(std::string_view)> listener) {
+  on_failure_ = std::move(listener);
+}
+
+bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) {
   std::string_view scope = RequiredScope(route, config_.public_metrics);
   if (scope.empty()) return true;
   auto principal = Authenticate(ctx.request);
@@ -77,6 +81,7 @@ bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::stri
     if (!why.empty()) {
       challenge += ", error=\"invalid_token\", error_description=" + Quoted(why);
       failures_->Labels({"invalid"}).Inc();
+      if (on_failure_) on_failure_(client_ip);
     } else {
       failures_->Labels({"missing"}).Inc();
     }
@@ -96,6 +101,7 @@ bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::stri
     return false;
   }
   ctx.principal = std::move(principal->subject);
+  ctx.principal_scopes = std::move(principal->scopes);
   return true;
 }
 

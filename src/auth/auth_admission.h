@@ -13,6 +13,7 @@
 // Thread safety: Admit from any thread (JwtVerifier is const; ApiKeyStore locks).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ class AuthAdmission final : public Admission {
   AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeyStore& keys,
                 MetricsRegistry& metrics);
   bool Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) override;
+  // Before serving: called with the client's address on every invalid credential
+  // (failed-auth throttling); from io threads, must not block.
+  void SetFailureListener(std::function<void(std::string_view client_ip)> listener);
 
   // "" for public routes. `route` is a route pattern or, behind a catch-all route
   // (the gateway), the request's path: both give the same scope.
@@ -42,6 +46,7 @@ class AuthAdmission final : public Admission {
   const JwtVerifier jwt_;
   ApiKeyStore& keys_;
   Family<Counter>* failures_;
+  std::function<void(std::string_view)> on_failure_;
 };
 
 // The admission of a process with [auth] enabled and the API key store it reads

@@ -343,9 +343,44 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (a.leeway_s > 3600) return InvalidArgument("'auth.leeway_s' must be at most 3600");
   }
   if (const auto* s = Section(root, "rate_limit")) {
-    RETURN_IF_ERROR(
-        CheckKeys(*s, "rate_limit", {"per_ip_rate", "per_ip_burst", "max_keys", "exempt_routes"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "rate_limit",
+        {"per_ip_rate", "per_ip_burst", "max_keys", "exempt_routes", "per_principal_rate",
+         "per_principal_burst", "principals", "scopes", "failed_auth_rate", "failed_auth_burst"}));
     auto& r = c.rate_limit;
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "per_principal_rate", r.per_principal_rate));
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "per_principal_burst", r.per_principal_burst));
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "failed_auth_rate", r.failed_auth_rate));
+    RETURN_IF_ERROR(Read(*s, "rate_limit", "failed_auth_burst", r.failed_auth_burst));
+    for (const char* kind : {"principals", "scopes"}) {
+      auto& rules = std::string_view(kind) == "principals" ? r.principals : r.scopes;
+      const toml::node* node = s->get(kind);
+      if (node == nullptr) continue;
+      const std::string where = std::string("rate_limit.") + kind;
+      const toml::table* table = node->as_table();
+      if (table == nullptr)
+        return InvalidArgument("'" + where + "' must be a table NAME = { rate, burst }");
+      for (const auto& [name, value] : *table) {
+        const std::string key = where + "." + std::string(name.str());
+        const toml::table* rule = value.as_table();
+        if (rule == nullptr)
+          return InvalidArgument("'" + key + "' must be { rate = N, burst = N }");
+        RETURN_IF_ERROR(CheckKeys(*rule, key, {"rate", "burst"}));
+        RateLimitRule out;
+        out.name = std::string(name.str());
+        RETURN_IF_ERROR(Read(*rule, key, "rate", out.rate));
+        RETURN_IF_ERROR(Read(*rule, key, "burst", out.burst));
+        if (out.rate <= 0) return InvalidArgument("'" + key + ".rate' must be > 0");
+        if (out.burst < 0 || (out.burst > 0 && out.burst < 1)) {
+          return InvalidArgument("'" + key + ".burst' must be >= 1 (or 0: the rate)");
+        }
+        rules.push_back(std::move(out));
+      }
+    }
+    if (r.per_principal_rate < 0 || r.per_principal_burst < 0 || r.failed_auth_rate < 0 ||
+        r.failed_auth_burst < 0) {
+      return InvalidArgument("'rate_limit' rates and bursts must be >= 0");
+    }
     RETURN_IF_ERROR(Read(*s, "rate_limit", "per_ip_rate", r.per_ip_rate));
     RETURN_IF_ERROR(Read(*s, "rate_limit", "per_ip_burst", r.per_ip_burst));
     RETURN_IF_ERROR(Read(*s, "rate_limit", "max_keys", r.max_keys));

@@ -150,9 +150,24 @@ struct AuthConfig {
 };
 
 // Rate limits in front of the routes (gateway/rate_limit_admission.h).
+struct RateLimitRule {
+  std::string name;  // a principal (API key name, JWT subject) or a scope
+  double rate = 0;   // requests per second
+  double burst = 0;  // 0: the rate
+};
 struct RateLimitConfig {
-  double per_ip_rate = 0;    // requests per second per client address; 0: no limit
-  double per_ip_burst = 0;   // bucket size; 0: the rate (one second's worth)
+  double per_ip_rate = 0;   // requests per second per client address (unauthenticated); 0: none
+  double per_ip_burst = 0;  // bucket size; 0: the rate (one second's worth)
+  // Authenticated requests: the principal's own rule, else the most generous rule
+  // of its scopes ("roles"), else per_principal_rate; 0: the per-IP limit applies.
+  double per_principal_rate = 0;
+  double per_principal_burst = 0;
+  std::vector<RateLimitRule> principals;  // [rate_limit.principals] NAME = { rate, burst }
+  std::vector<RateLimitRule> scopes;      // [rate_limit.scopes] SCOPE = { rate, burst }
+  // Failed authentication per client address (with [auth]): each invalid
+  // credential takes a token; with none left the address gets 429 until refilled.
+  double failed_auth_rate = 0.5;
+  double failed_auth_burst = 30;
   size_t max_keys = 100000;  // buckets kept at most (idle full buckets are evicted first)
   std::vector<std::string> exempt_routes = {"/v2/health/live", "/v2/health/ready", "/metrics"};
 };

@@ -40,6 +40,30 @@ RateDecision RateLimiter::Acquire(std::string_view key, const RateLimit& limit) 
   return d;
 }
 
+RateDecision RateLimiter::Peek(std::string_view key, const RateLimit& limit) const {
+  RateDecision d;
+  if (limit.rate <= 0) return d;
+  const double burst = std::max(1.0, limit.burst);
+  d.limit = static_cast<int64_t>(burst);
+  d.remaining = d.limit;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.MonotonicNow().time_since_epoch())
+          .count();
+  const Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+  std::lock_guard lock(shard.mu);
+  auto it = shard.buckets.find(key);
+  if (it == shard.buckets.end()) return d;
+  const double tokens = std::min(
+      burst, it->second.tokens + static_cast<double>(now - it->second.last_ns) * 1e-9 * limit.rate);
+  if (tokens < 1) {
+    d.allowed = false;
+    d.retry_after_seconds = static_cast<int64_t>(std::ceil((1 - tokens) / limit.rate));
+  }
+  d.remaining = static_cast<int64_t>(std::floor(tokens));
+  d.reset_seconds = static_cast<int64_t>(std::ceil((burst - tokens) / limit.rate));
+  return d;
+}
+
 void RateLimiter::EvictLocked(Shard& shard, int64_t now_ns) {
   // Full again (refilled to the burst): the same as no bucket at all.
   auto oldest = shard.buckets.end();

@@ -43,6 +43,9 @@ class RateLimiter {
   // `clock` must outlive the limiter.
   RateLimiter(const Clock& clock, size_t max_keys);
   RateDecision Acquire(std::string_view key, const RateLimit& limit);
+  // What Acquire would decide now, without taking a token (a key without a
+  // bucket has a full one).
+  RateDecision Peek(std::string_view key, const RateLimit& limit) const;
   size_t size() const;  // live buckets (approximate while others acquire)
 
  private:

@@ -47,9 +47,10 @@ struct RequestContext {
   const HttpRequest& request;
   std::string_view request_id;
   std::vector<std::pair<std::string, std::string>> path_params;
-  RequestTrace trace;          // set by the server before the handler runs
-  std::string principal;       // the authenticated subject; empty without [auth]
-  std::string_view client_ip;  // the peer's address (owned by the connection)
+  RequestTrace trace;                         // set by the server before the handler runs
+  std::string principal;                      // the authenticated subject; empty without [auth]
+  std::vector<std::string> principal_scopes;  // its scopes ("roles")
+  std::string_view client_ip;                 // the peer's address (owned by the connection)
   // The connection's io thread: a handler that defers and does its own async I/O
   // (the gateway's proxy) runs it here, so completions need no cross-thread hop.
   boost::asio::any_io_executor executor;

@@ -79,5 +79,24 @@ TEST(RateLimiterTest, HundredThousandPrincipalsStayWithinTheBound) {
   EXPECT_LE(limiter.size(), max_keys);
 }
 
+TEST(RateLimiterTest, PeekDecidesLikeAcquireWithoutTakingATokens) {
+  FakeClock clock;
+  RateLimiter limiter(clock, 100);
+  const RateLimit limit{1, 2};
+  EXPECT_TRUE(limiter.Peek("k", limit).allowed);  // no bucket yet: a full one
+  EXPECT_EQ(limiter.Peek("k", limit).remaining, 2);
+  limiter.Acquire("k", limit);
+  limiter.Acquire("k", limit);
+  for (int i = 0; i < 3; ++i) {
+    RateDecision d = limiter.Peek("k", limit);
+    EXPECT_FALSE(d.allowed);
+    EXPECT_EQ(d.retry_after_seconds, 1);
+  }
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_TRUE(limiter.Peek("k", limit).allowed);
+  EXPECT_TRUE(limiter.Acquire("k", limit).allowed);
+  EXPECT_FALSE(limiter.Acquire("k", limit).allowed);
+}
+
 }  // namespace
 }  // namespace closedloop
