@@ -20,7 +20,7 @@ mkdir -p "$DATA/models"
 "$BUILD/closedloop" train text --input "$ROOT/examples/support/data/train.csv" --label-col category \
   --output "$DATA/models/support-intent/1" --epoch 5 --dim 50 --no-tracking --progress never \
   > /dev/null
-"$BUILD/closedloop" up --no-demo --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
+"$BUILD/closedloop" up --insecure --no-demo --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
   > "$WORK/cl.out" 2> "$WORK/cl.err" &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q "closedloop ready" "$WORK/cl.out" 2>/dev/null && break; sleep 0.1; done

@@ -16,7 +16,7 @@ mkdir -p "$DATA/models"
   --no-tracking --progress never > /dev/null
 
 start_server() {
-  "$BUILD/closedloop" up --no-demo --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
+  "$BUILD/closedloop" up --insecure --no-demo --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
     > "$WORK/cl.out" 2> "$WORK/cl.err" &
   SERVER=$!
   pids+=($SERVER)

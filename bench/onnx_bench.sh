@@ -28,7 +28,7 @@ for variant in mlp:1 mlp_b8:8 mlp_b32:32 mlp_b64:64; do
     "$batch" > "$WORK/data/models/$name/1/config.toml"
 done
 
-"$BUILD/closedloop" up --no-demo --data-dir "$WORK/data" --listen 127.0.0.1:0 --log-level warn \
+"$BUILD/closedloop" up --insecure --no-demo --data-dir "$WORK/data" --listen 127.0.0.1:0 --log-level warn \
   > "$WORK/cl.out" 2> "$WORK/cl.err" &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q "closedloop ready" "$WORK/cl.out" 2>/dev/null && break; sleep 0.1; done

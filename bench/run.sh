@@ -32,7 +32,7 @@ fi
 # 1. closedloop, with the demo model (trained on first use) and its prediction log on.
 DATA=$OUT/data
 rm -f "$DATA"/predictions.db*  # every run starts with an empty prediction log
-"$BIN" up --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
+"$BIN" up --insecure --data-dir "$DATA" --listen 127.0.0.1:0 --log-level warn \
   --examples-dir "$ROOT/examples/support" > "$WORK/cl.out" 2> "$WORK/cl.err" &
 pids+=($!)
 for _ in $(seq 1 600); do grep -q "closedloop ready" "$WORK/cl.out" 2>/dev/null && break; sleep 0.1; done

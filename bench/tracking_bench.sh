@@ -14,7 +14,7 @@ echo "## Tracking: log-batch of 1,000 metrics"
 "$BUILD/log_batch_bench" --benchmark_format=console 2>/dev/null | grep -E "^BM_" | \
   awk '{ printf "- %s: %s %s per batch\n", $1, $2, $3; t[NR]=$2 } END { if (t[2] > 0) printf "- ratio closedloop / SQLite floor: %.2f\n", t[1] / t[2] }'
 
-"$BUILD/closedloop" up --no-demo --data-dir "$WORK/data" --listen 127.0.0.1:0 --log-level warn \
+"$BUILD/closedloop" up --insecure --no-demo --data-dir "$WORK/data" --listen 127.0.0.1:0 --log-level warn \
   > "$WORK/cl.out" 2> "$WORK/cl.err" &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q "closedloop ready" "$WORK/cl.out" 2>/dev/null && break; sleep 0.1; done

@@ -216,7 +216,9 @@ std::string Application::StatusBlock() const {
       << "try:\n"
       << "  curl -s http://" << config_.server.host << ":" << port()
       << "/v1/predict -H 'Content-Type: application/json' "
-         "-d '{\"model\":\"support-intent@champion\",\"text\":\"my card has not arrived\"}'\n";
+      << (config_.auth.enabled ? "-H \"X-Api-Key: $(cat " + config_.data_dir + "/admin.key)\" "
+                               : std::string())
+      << "-d '{\"model\":\"support-intent@champion\",\"text\":\"my card has not arrived\"}'\n";
   return out.str();
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -26,7 +27,8 @@ struct MonitorFlags {
   std::string url = "http://127.0.0.1:4000";
   double interval_s = 2;
   bool once = false;
-  int frames = 0;  // 0: until interrupted
+  int frames = 0;       // 0: until interrupted
+  std::string api_key;  // --api-key, else $CLOSEDLOOP_API_KEY (needs the metrics scope)
 };
 
 std::string Percent(double v, int decimals = 3) {
@@ -54,8 +56,10 @@ std::pair<double, double> RequestTotals(const std::string& metrics) {
   return {total, errors};
 }
 
-StatusOr<std::string> Get(const std::string& base, const std::string& path) {
-  ASSIGN_OR_RETURN(auto r, HttpCall("GET", base + path, "", {}, std::chrono::seconds(5)));
+StatusOr<std::string> Get(const MonitorFlags& f, const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!f.api_key.empty()) headers.emplace_back("X-Api-Key", f.api_key);
+  ASSIGN_OR_RETURN(auto r, HttpCall("GET", f.url + path, "", headers, std::chrono::seconds(5)));
   if (r.status != 200) {
     return Unavailable("GET " + path + " answered " + std::to_string(r.status) + ": " + r.body);
   }
@@ -64,10 +68,10 @@ StatusOr<std::string> Get(const std::string& base, const std::string& path) {
 
 // One frame; `last_total`/`last_ms` carry the previous frame's request count for the rate.
 StatusOr<std::string> Frame(const MonitorFlags& f, double& last_total, int64_t& last_ms) {
-  ASSIGN_OR_RETURN(std::string metrics, Get(f.url, "/metrics"));
-  ASSIGN_OR_RETURN(std::string slo, Get(f.url, "/v1/slo"));
-  ASSIGN_OR_RETURN(std::string alerts, Get(f.url, "/v1/alerts?state=firing&limit=20"));
-  ASSIGN_OR_RETURN(std::string drift, Get(f.url, "/v1/drift"));
+  ASSIGN_OR_RETURN(std::string metrics, Get(f, "/metrics"));
+  ASSIGN_OR_RETURN(std::string slo, Get(f, "/v1/slo"));
+  ASSIGN_OR_RETURN(std::string alerts, Get(f, "/v1/alerts?state=firing&limit=20"));
+  ASSIGN_OR_RETURN(std::string drift, Get(f, "/v1/drift"));
   std::ostringstream out;
   int64_t now = SystemClock::Get().NowUnixMillis();
   out << "closedloop monitor  " << f.url << "  " << FormatUtc(now) << "\n\n";
@@ -144,7 +148,10 @@ StatusOr<std::string> Frame(const MonitorFlags& f, double& last_total, int64_t& 
   return out.str();
 }
 
-int RunMonitor(const MonitorFlags& f) {
+int RunMonitor(MonitorFlags f) {
+  if (f.api_key.empty()) {
+    if (const char* env = std::getenv("CLOSEDLOOP_API_KEY")) f.api_key = env;
+  }
   if (auto u = ParseHttpUrl(f.url); !u.ok()) {
     std::cerr << "closedloop monitor: --url: " << u.status().message() << "\n";
     return 2;
@@ -178,6 +185,8 @@ void AddMonitorCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<MonitorFlags>();
   auto* cmd = app.add_subcommand("monitor", "Live status of a running server: SLOs, alerts, drift");
   cmd->add_option("--url", flags->url, "The server's base URL")->capture_default_str();
+  cmd->add_option("--api-key", flags->api_key,
+                  "API key with the metrics scope (default: $CLOSEDLOOP_API_KEY)");
   cmd->add_option("--interval", flags->interval_s, "Seconds between frames")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "app/application.h"
+#include "auth/admin_key.h"
 #include "cli/commands.h"
 #include "cli/server_flags.h"
 #include "core/config.h"
@@ -17,6 +18,8 @@ struct UpFlags {
   ServerFlags server;
   std::string examples_dir;
   bool no_demo = false;
+  bool insecure = false;
+  bool public_metrics = false;
 };
 
 std::string DefaultExamplesDir() {
@@ -63,6 +66,22 @@ int RunUp(const UpFlags& f) {
         (f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir) + "/support.toml";
     if (std::filesystem::exists(rules)) config.support.rules_file = rules;
   }
+  // Secure by default: credentials on every route but health, unless the config
+  // file decides or --insecure is given.
+  if (!config.auth.enabled_set && !f.insecure) config.auth.enabled = true;
+  if (f.public_metrics) config.auth.public_metrics = true;
+  std::string key_notice;
+  if (config.auth.enabled) {
+    std::filesystem::create_directories(config.data_dir);
+    auto admin = EnsureAdminKey(config.data_dir, SystemClock::Get());
+    if (!admin.ok()) {
+      LogError("start-up failed").Kv("error", admin.status().message());
+      return 1;
+    }
+    key_notice = admin->created ? "admin API key (shown only now; saved to " + admin->path +
+                                      ", readable only by you):\n  " + admin->key + "\n"
+                                : "admin API key: in " + admin->path + "\n";
+  }
   auto app = Application::Create(config, SystemClock::Get());
   if (!app.ok()) {
     LogError("start-up failed").Kv("error", app.status().message());
@@ -73,7 +92,7 @@ int RunUp(const UpFlags& f) {
     LogError("start-up failed").Kv("error", started.message());
     return 1;
   }
-  std::cout << (*app)->StatusBlock();
+  std::cout << key_notice << (*app)->StatusBlock();
   std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
             << std::endl;
   WaitForShutdownSignal(signals);
@@ -90,6 +109,9 @@ void AddUpCommand(CLI::App& app, int& exit_code) {
   AddServerFlags(*up, flags->server);
   up->add_option("--examples-dir", flags->examples_dir, "Demo data (default: examples/support)");
   up->add_flag("--no-demo", flags->no_demo, "Do not train the demo model on an empty repository");
+  up->add_flag("--insecure", flags->insecure,
+               "Serve without credentials (unless the config file enables [auth])");
+  up->add_flag("--public-metrics", flags->public_metrics, "/metrics without credentials");
   up->callback([flags, &exit_code] { exit_code = RunUp(*flags); });
 }
 

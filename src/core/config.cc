@@ -333,6 +333,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
          "jwt_es256_public_key_file", "issuer", "audience", "leeway_s"}));
     auto& a = c.auth;
     RETURN_IF_ERROR(Read(*s, "auth", "enabled", a.enabled));
+    a.enabled_set = s->contains("enabled");
     RETURN_IF_ERROR(Read(*s, "auth", "public_metrics", a.public_metrics));
     RETURN_IF_ERROR(Read(*s, "auth", "jwt_hs256_secret_file", a.jwt_hs256_secret_file));
     RETURN_IF_ERROR(Read(*s, "auth", "jwt_rs256_public_key_file", a.jwt_rs256_public_key_file));

@@ -140,6 +140,7 @@ struct AlertsConfig {
 // keys live in <data_dir>/auth.db (`closedloop keys`).
 struct AuthConfig {
   bool enabled = false;                   // require credentials on every route but /v2/health/*
+  bool enabled_set = false;               // the config file said; `up` turns auth on otherwise
   bool public_metrics = false;            // /metrics without credentials
   std::string jwt_hs256_secret_file;      // "": <data_dir>/auth/jwt-hs256.key when it exists
   std::string jwt_rs256_public_key_file;  // PEM

@@ -103,8 +103,9 @@ std::string ServerProcess::Stderr() const {
 }
 
 std::vector<std::string> UpArgs(const std::string& data_dir, const std::string& config_file) {
-  std::vector<std::string> args = {"up",     "--listen",  "127.0.0.1:0", "--data-dir",
-                                   data_dir, "--no-demo", "--workers",   "2"};
+  // --insecure: no credentials unless the test's config enables [auth].
+  std::vector<std::string> args = {"up",        "--listen",  "127.0.0.1:0", "--data-dir", data_dir,
+                                   "--no-demo", "--workers", "2",           "--insecure"};
   if (!config_file.empty()) {
     args.push_back("--config");
     args.push_back(config_file);

@@ -37,8 +37,8 @@ class ServerProcess {
   std::string stdout_seen_;
 };
 
-// `closedloop up` on port 0 with the test model installed in `data_dir` and an
-// optional config file; returns a started, ready server.
+// `closedloop up --insecure` on port 0 with the test model installed in `data_dir`
+// and an optional config file (its [auth] decides authentication).
 std::vector<std::string> UpArgs(const std::string& data_dir, const std::string& config_file = "");
 
 }  // namespace closedloop::testing
