@@ -46,6 +46,8 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
       std::make_unique<PredictApi>(config.serving, config.prediction_log, *app->models_, *app->log_,
                                    app->metrics_, clock, &app->splits_);
   app->predict_api_->Register(app->router_);
+  app->stream_api_ = std::make_shared<StreamApi>(*app->predict_api_);
+  app->stream_api_->Register(app->router_);
   app->oip_api_ = std::make_unique<OipApi>(config.serving, config.prediction_log, *app->models_,
                                            *app->log_, clock);
   app->oip_api_->Register(app->router_);

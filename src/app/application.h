@@ -35,6 +35,7 @@
 #include "serving/oip_api.h"
 #include "serving/predict_api.h"
 #include "serving/repository_api.h"
+#include "serving/stream_api.h"
 #include "serving/traffic_split.h"
 #include "store/prediction_log.h"
 #include "tracking/mlflow_api.h"
@@ -74,6 +75,7 @@ class Application {
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<PredictApi> predict_api_;
   std::unique_ptr<OipApi> oip_api_;
+  std::shared_ptr<StreamApi> stream_api_;  // shared with the WebSocket connections
   std::unique_ptr<RepositoryApi> repository_api_;
   std::unique_ptr<FeedbackApi> feedback_api_;
   std::unique_ptr<SupportApi> support_api_;  // only with support.rules_file

@@ -42,8 +42,8 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
     return "feedback";
   }
   if (StartsWith(route, "/v1/support/escalations")) return "label";
-  if (route == "/v1/predict" || StartsWith(route, "/v1/predictions/") || route == "/v1/models" ||
-      route == "/v2" || route == "/v1/support/inquiries" ||
+  if (route == "/v1/predict" || route == "/v1/stream" || StartsWith(route, "/v1/predictions/") ||
+      route == "/v1/models" || route == "/v2" || route == "/v1/support/inquiries" ||
       (StartsWith(route, "/v2/models/") && !StartsWith(route, "/v2/repository"))) {
     return "predict";
   }

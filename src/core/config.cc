@@ -111,7 +111,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(*s, "server",
                               {"listen", "workers", "body_limit_bytes", "header_timeout_ms",
-                               "body_timeout_ms", "drain_timeout_ms"}));
+                               "body_timeout_ms", "drain_timeout_ms", "websocket_idle_timeout_ms",
+                               "websocket_max_message_bytes", "websocket_max_queued"}));
     std::string listen;
     RETURN_IF_ERROR(Read(*s, "server", "listen", listen));
     if (!listen.empty()) RETURN_IF_ERROR(ParseListenAddress(listen, c.server));
@@ -120,6 +121,17 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "server", "header_timeout_ms", c.server.header_timeout_ms));
     RETURN_IF_ERROR(Read(*s, "server", "body_timeout_ms", c.server.body_timeout_ms));
     RETURN_IF_ERROR(Read(*s, "server", "drain_timeout_ms", c.server.drain_timeout_ms));
+    RETURN_IF_ERROR(
+        Read(*s, "server", "websocket_idle_timeout_ms", c.server.websocket_idle_timeout_ms));
+    RETURN_IF_ERROR(
+        Read(*s, "server", "websocket_max_message_bytes", c.server.websocket_max_message_bytes));
+    RETURN_IF_ERROR(Read(*s, "server", "websocket_max_queued", c.server.websocket_max_queued));
+    if (c.server.websocket_idle_timeout_ms <= 0 || c.server.websocket_max_message_bytes == 0 ||
+        c.server.websocket_max_queued == 0) {
+      return InvalidArgument(
+          "'server.websocket_idle_timeout_ms', 'server.websocket_max_message_bytes' and "
+          "'server.websocket_max_queued' must be > 0");
+    }
   }
   if (const auto* s = Section(root, "serving")) {
     RETURN_IF_ERROR(

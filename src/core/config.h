@@ -33,6 +33,11 @@ struct ServerConfig {
   int header_timeout_ms = 15000;
   int body_timeout_ms = 30000;   // the body must arrive within this after the header
   int drain_timeout_ms = 10000;  // on SIGTERM: how long in-flight requests may finish
+  // WebSocket connections (/v1/stream): a connection silent this long gets a ping,
+  // and is closed when the pong does not come within the same time again.
+  int websocket_idle_timeout_ms = 30000;
+  size_t websocket_max_message_bytes = 65536;  // larger messages: close 1009
+  size_t websocket_max_queued = 64;            // replies waiting to be written; then reading pauses
 };
 
 struct ServingConfig {

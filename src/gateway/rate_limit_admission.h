@@ -36,6 +36,7 @@ class RateLimitAdmission final : public Admission {
   // `clock` and `metrics` must outlive the admission.
   RateLimitAdmission(const RateLimitConfig& config, const Clock& clock, MetricsRegistry& metrics);
   bool Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) override;
+  bool PerMessage() const override { return true; }
 
   Admission* failed_auth_check() { return &failed_auth_check_; }
   void OnAuthFailure(std::string_view client_ip);

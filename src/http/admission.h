@@ -17,6 +17,9 @@ class Admission {
  public:
   virtual ~Admission() = default;
   virtual bool Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) = 0;
+  // True for checks that also apply to every message of a WebSocket connection
+  // (rate limits), not only to its upgrade request (authentication).
+  virtual bool PerMessage() const { return false; }
 };
 
 }  // namespace closedloop

@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "http/request_trace.h"
+#include "http/websocket_handler.h"
 
 namespace closedloop {
 
@@ -54,6 +55,10 @@ struct RequestContext {
   // The connection's io thread: a handler that defers and does its own async I/O
   // (the gateway's proxy) runs it here, so completions need no cross-thread hop.
   boost::asio::any_io_executor executor;
+
+  // Set (with status 101) by a route that upgrades to WebSocket; the server then
+  // accepts the upgrade and passes the connection's messages to it.
+  std::shared_ptr<WebSocketHandler> websocket;
 
   // Output.
   unsigned status = 200;

@@ -53,6 +53,12 @@ ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegist
   connection_errors = &m.AddCounter("closedloop_http_connection_errors_total",
                                     "Connections closed by timeout, parse error or reset.", {})
                            ->Labels({});
+  websocket_open = &m.AddGauge("closedloop_websocket_connections_open",
+                               "Open WebSocket connections (/v1/stream).", {})
+                        ->Labels({});
+  websocket_messages =
+      &m.AddCounter("closedloop_websocket_messages_total", "WebSocket messages answered.", {})
+           ->Labels({});
 }
 
 void ServerShared::ErrorResponse(unsigned status, std::string_view message, unsigned version,

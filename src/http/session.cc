@@ -6,6 +6,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "core/logging.h"
+#include "http/websocket_session.h"
 
 namespace closedloop {
 
@@ -135,7 +136,23 @@ void HttpSession::Handle() {
   exchange_.executor = stream_.get_executor();
   bool ready = shared_.Dispatch(
       exchange_, [this] { return std::make_shared<SessionDeferred>(shared_from_this()); });
-  if (ready) WriteResponse();
+  if (!ready) return;
+  if (exchange_.ctx->websocket && exchange_.ctx->status == 101) return UpgradeToWebSocket();
+  WriteResponse();
+}
+
+void HttpSession::UpgradeToWebSocket() {
+  if (counted_in_flight_) {  // a WebSocket is a connection, not a request in flight
+    counted_in_flight_ = false;
+    shared_.in_flight.fetch_sub(1);
+    shared_.in_flight_gauge->Add(-1);
+  }
+  RequestContext& ctx = *exchange_.ctx;
+  auto ws = std::make_shared<WebSocketSession>(
+      std::move(stream_), shared_, std::move(exchange_.request), std::move(ctx.websocket),
+      std::move(ctx.principal), std::move(ctx.principal_scopes), client_ip_);
+  exchange_.ctx.reset();
+  ws->Start();
 }
 
 void HttpSession::CompleteDeferred(const std::function<void(RequestContext&)>& fill) {

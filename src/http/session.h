@@ -67,6 +67,8 @@ struct ServerShared {
   Counter* connections_total;
   Gauge* connections_open;
   Counter* connection_errors;  // timeouts, parse errors, resets
+  Gauge* websocket_open;       // WebSocket connections after the upgrade
+  Counter* websocket_messages;
   // Tracing (HttpServer::SetTracing, before Start): new traces are sampled with
   // this probability; slower requests are logged with their spans; sampled
   // requests go to the sink.
@@ -92,6 +94,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void ReadBody();
   void OnBody(boost::beast::error_code ec);
   void Handle();
+  // Hands the connection to a WebSocketSession (the route accepted the upgrade).
+  void UpgradeToWebSocket();
   void WriteResponse();
   void OnWrite(boost::beast::error_code ec, bool keep_alive);
   // Answers a protocol-level error and closes the connection after the write.

@@ -1,0 +1,138 @@
+#include "http/websocket_session.h"
+
+#include "core/logging.h"
+
+namespace closedloop {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+WebSocketSession::WebSocketSession(beast::tcp_stream stream, ServerShared& shared,
+                                   HttpRequest request, std::shared_ptr<WebSocketHandler> handler,
+                                   std::string principal, std::vector<std::string> scopes,
+                                   std::string client_ip)
+    : ws_(std::move(stream)),
+      shared_(shared),
+      request_(std::move(request)),
+      handler_(std::move(handler)),
+      principal_(std::move(principal)),
+      scopes_(std::move(scopes)),
+      client_ip_(std::move(client_ip)) {
+  shared_.websocket_open->Add(1);
+}
+
+WebSocketSession::~WebSocketSession() { shared_.websocket_open->Add(-1); }
+
+void WebSocketSession::Start() {
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = std::chrono::milliseconds(shared_.config.header_timeout_ms);
+  timeout.idle_timeout = std::chrono::milliseconds(shared_.config.websocket_idle_timeout_ms);
+  timeout.keep_alive_pings = true;
+  ws_.set_option(timeout);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "closedloop"); }));
+  ws_.read_message_max(shared_.config.websocket_max_message_bytes);
+  ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) {
+      self->shared_.connection_errors->Inc();
+      return;
+    }
+    self->Read();
+  });
+}
+
+void WebSocketSession::Read() {
+  if (closing_) return;
+  ws_.async_read(buffer_,
+                 [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+}
+
+bool WebSocketSession::AdmitMessage(unsigned& status, std::string& error_json) {
+  RequestContext ctx(request_, "");
+  ctx.principal = principal_;
+  for (Admission* a : shared_.admissions) {
+    if (!a->PerMessage()) continue;
+    if (!a->Admit(ctx, "/v1/stream", client_ip_)) {
+      status = ctx.status;
+      error_json = std::move(ctx.body);
+      return false;
+    }
+  }
+  return true;
+}
+
+void WebSocketSession::OnRead(beast::error_code ec) {
+  if (ec == websocket::error::closed || closing_) return;  // the client closed; Beast answered
+  if (ec) {
+    // Too big (1009), bad UTF-8 (1007), protocol errors: Beast has failed the
+    // connection with the right code; a timeout means no pong came back.
+    LogDebug("websocket closed").Kv("error", ec.message());
+    return;
+  }
+  if (!ws_.got_text()) {
+    buffer_.consume(buffer_.size());
+    return Close(websocket::close_code::unknown_data);
+  }
+  std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  const std::string request_id = shared_.ids.Next();
+  WebSocketMessage m;
+  m.text = text;
+  m.request_id = request_id;
+  m.principal = principal_;
+  m.scopes = &scopes_;
+  m.client_ip = client_ip_;
+  m.admit = [this](unsigned& status, std::string& error_json) {
+    return AdmitMessage(status, error_json);
+  };
+  std::string reply;
+  try {
+    reply = handler_->OnMessage(m);
+  } catch (const std::exception& e) {
+    LogError("websocket handler threw").Kv("error", e.what());
+    return Close(websocket::close_code::internal_error);
+  }
+  shared_.websocket_messages->Inc();
+  Enqueue(std::move(reply));
+  if (shared_.draining.load(std::memory_order_relaxed)) {
+    return Close(websocket::close_code::going_away);
+  }
+  if (outbox_.size() >= shared_.config.websocket_max_queued) {
+    paused_ = true;  // backpressure: resume when the client has read half
+    return;
+  }
+  Read();
+}
+
+void WebSocketSession::Enqueue(std::string reply) {
+  outbox_.push_back(std::move(reply));
+  if (!writing_) Write();
+}
+
+void WebSocketSession::Write() {
+  if (outbox_.empty() || closing_) return;
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(boost::asio::buffer(outbox_.front()),
+                  [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
+}
+
+void WebSocketSession::OnWrite(beast::error_code ec) {
+  writing_ = false;
+  if (ec) return;  // the connection is gone
+  outbox_.pop_front();
+  if (!outbox_.empty()) Write();
+  if (paused_ && outbox_.size() <= shared_.config.websocket_max_queued / 2) {
+    paused_ = false;
+    Read();
+  }
+}
+
+void WebSocketSession::Close(websocket::close_code code) {
+  if (closing_) return;
+  closing_ = true;
+  ws_.async_close(websocket::close_reason(code), [self = shared_from_this()](beast::error_code) {});
+}
+
+}  // namespace closedloop
