@@ -19,24 +19,6 @@ struct ServeFlags {
   std::vector<std::string> upstreams;
 };
 
-template <typename App>
-int Serve(StatusOr<std::unique_ptr<App>> app, const Config& config, const sigset_t& signals) {
-  if (!app.ok()) {
-    LogError("start-up failed").Kv("error", app.status().message());
-    return app.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  Status started = (*app)->Start();
-  if (!started.ok()) {
-    LogError("start-up failed").Kv("error", started.message());
-    return 1;
-  }
-  std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
-            << std::endl;
-  WaitForShutdownSignal(signals);
-  (*app)->Shutdown();
-  return 0;
-}
-
 int RunServe(const ServeFlags& f) {
   const sigset_t signals = BlockShutdownSignals();
   auto resolved = ResolveServerConfig(f.server);
@@ -47,7 +29,8 @@ int RunServe(const ServeFlags& f) {
   Config config = std::move(resolved).value();
   if (f.role == "gateway") {
     if (!f.upstreams.empty()) config.gateway.upstreams = f.upstreams;
-    return Serve(GatewayApplication::Create(config, SystemClock::Get()), config, signals);
+    return ServeUntilSignal(GatewayApplication::Create(config, SystemClock::Get()), config,
+                            signals);
   }
   if (!f.upstreams.empty()) {
     std::cerr << "closedloop: --upstream is only for --role gateway\n";
@@ -55,7 +38,7 @@ int RunServe(const ServeFlags& f) {
   }
   // inference and all: the model server with everything the replica logs and
   // learns from (control-plane routes included until they run apart).
-  return Serve(Application::Create(config, SystemClock::Get()), config, signals);
+  return ServeUntilSignal(Application::Create(config, SystemClock::Get()), config, signals);
 }
 
 }  // namespace

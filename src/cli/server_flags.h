@@ -2,6 +2,9 @@
 // and turning them into a Config, plus the shutdown-signal handling around them.
 #pragma once
 
+#include <functional>
+#include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -9,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/config.h"
+#include "core/logging.h"
 #include "core/status.h"
 
 namespace closedloop {
@@ -29,5 +33,30 @@ StatusOr<Config> ResolveServerConfig(const ServerFlags& flags);
 // first. WaitForShutdownSignal() then returns the one that came.
 sigset_t BlockShutdownSignals();
 int WaitForShutdownSignal(const sigset_t& signals);
+
+// The life of a server process once its application is created: Start(), print
+// `banner(app)` and the ready line, wait for SIGTERM/SIGINT, Shutdown(). Returns
+// the exit code: 2 when creation failed on bad input, 1 on other start-up
+// failures, 0 after a clean shutdown.
+template <typename App>
+int ServeUntilSignal(StatusOr<std::unique_ptr<App>> app, const Config& config,
+                     const sigset_t& signals,
+                     const std::function<std::string(const App&)>& banner = nullptr) {
+  if (!app.ok()) {
+    LogError("start-up failed").Kv("error", app.status().message());
+    return app.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  Status started = (*app)->Start();
+  if (!started.ok()) {
+    LogError("start-up failed").Kv("error", started.message());
+    return 1;
+  }
+  if (banner) std::cout << banner(**app);
+  std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
+            << std::endl;
+  WaitForShutdownSignal(signals);
+  (*app)->Shutdown();
+  return 0;
+}
 
 }  // namespace closedloop

@@ -82,22 +82,9 @@ int RunUp(const UpFlags& f) {
                                       ", readable only by you):\n  " + admin->key + "\n"
                                 : "admin API key: in " + admin->path + "\n";
   }
-  auto app = Application::Create(config, SystemClock::Get());
-  if (!app.ok()) {
-    LogError("start-up failed").Kv("error", app.status().message());
-    return 1;
-  }
-  Status started = (*app)->Start();
-  if (!started.ok()) {
-    LogError("start-up failed").Kv("error", started.message());
-    return 1;
-  }
-  std::cout << key_notice << (*app)->StatusBlock();
-  std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
-            << std::endl;
-  WaitForShutdownSignal(signals);
-  (*app)->Shutdown();
-  return 0;
+  return ServeUntilSignal<Application>(
+      Application::Create(config, SystemClock::Get()), config, signals,
+      [&key_notice](const Application& app) { return key_notice + app.StatusBlock(); });
 }
 
 }  // namespace

@@ -70,6 +70,17 @@ class DriftTest : public ServerFixture {
     }
     return texts;
   }
+  // GET /v1/retrains once it lists a drift-triggered retraining (or after 30 s).
+  std::string WaitForDriftRetrain() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string retrains;
+    while (std::chrono::steady_clock::now() < deadline) {
+      retrains = Fetch(port_, "GET", "/v1/retrains").body;
+      if (retrains.find(R"("trigger":"drift:)") != std::string::npos) break;
+      poll(nullptr, 0, 50);
+    }
+    return retrains;
+  }
   std::string body_;
 };
 
@@ -125,13 +136,7 @@ TEST_F(DriftTest, InDistributionTrafficIsCalmAShiftedWindowIsCriticalAndAsksForA
   EXPECT_EQ(report["retrain_requested"].get_bool().value(), true) << body_;
   // The retrainer got the event (this test model has no @champion to retrain from,
   // so the outcome is that error — the hook is what is under test).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::string retrains;
-  while (std::chrono::steady_clock::now() < deadline) {
-    retrains = Fetch(port_, "GET", "/v1/retrains").body;
-    if (retrains.find(R"("trigger":"drift:)") != std::string::npos) break;
-    poll(nullptr, 0, 50);
-  }
+  const std::string retrains = WaitForDriftRetrain();
   EXPECT_NE(retrains.find(R"("trigger":"drift: prediction)"), std::string::npos) << retrains;
   // The same window does not ask again.
   auto again = Drift("?model=support-intent&window=1000");
@@ -176,13 +181,7 @@ TEST_F(DriftTest, LabelledAccuracyDropOfATextModelAsksForARetraining) {
   EXPECT_EQ(Signal(*drifted, "accuracy", "drifted"), "true") << body_;
   EXPECT_EQ(std::string(report["severity"].get_string().value()), "CRITICAL") << body_;
   EXPECT_TRUE(report["retrain_requested"].get_bool().value()) << body_;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::string retrains;
-  while (std::chrono::steady_clock::now() < deadline) {
-    retrains = Fetch(port_, "GET", "/v1/retrains").body;
-    if (retrains.find(R"("trigger":"drift:)") != std::string::npos) break;
-    poll(nullptr, 0, 50);
-  }
+  const std::string retrains = WaitForDriftRetrain();
   std::smatch m;
   ASSERT_TRUE(std::regex_search(retrains, m, std::regex(R"("trigger":"drift:[^"]*")"))) << retrains;
   EXPECT_NE(m.str().find("accuracy"), std::string::npos) << retrains;
