@@ -182,7 +182,8 @@ std::string Application::NotReadyReason() const {
 
 std::string Application::StatusBlock() const {
   std::ostringstream out;
-  out << "closedloop is serving at http://" << config_.server.host << ":" << port() << "\n"
+  out << "closedloop is serving at " << server_->scheme() << "://" << config_.server.host << ":"
+      << port() << "\n"
       << "models:\n";
   for (const ModelState& m : models_->List()) {
     if (!m.ready) continue;
@@ -216,7 +217,8 @@ std::string Application::StatusBlock() const {
       << "  rollouts     " << config_.data_dir << "/rollouts.db\n"
       << "  alerts, SLOs " << config_.data_dir << "/monitor.db\n"
       << "try:\n"
-      << "  curl -s http://" << config_.server.host << ":" << port()
+      << "  curl -s " << (config_.server.tls_cert_file.empty() ? "" : "--cacert CERT ")
+      << server_->scheme() << "://" << config_.server.host << ":" << port()
       << "/v1/predict -H 'Content-Type: application/json' "
       << (config_.auth.enabled ? "-H \"X-Api-Key: $(cat " + config_.data_dir + "/admin.key)\" "
                                : std::string())

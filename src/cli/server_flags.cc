@@ -19,6 +19,9 @@ void AddServerFlags(CLI::App& cmd, ServerFlags& f) {
       ->check(CLI::Range(0.0, 86400.0));
   cmd.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
   cmd.add_option("--log-format", f.log_format, "logfmt|json");
+  cmd.add_option("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS and WSS")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--tls-key", f.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
 }
 
 StatusOr<Config> ResolveServerConfig(const ServerFlags& f) {
@@ -33,6 +36,8 @@ StatusOr<Config> ResolveServerConfig(const ServerFlags& f) {
   if (f.workers) config.server.workers = *f.workers;
   if (f.poll_seconds) config.serving.poll_repository_ms = static_cast<int>(*f.poll_seconds * 1000);
   if (f.log_level) config.logging.level = *f.log_level;
+  if (f.tls_cert) config.server.tls_cert_file = *f.tls_cert;
+  if (f.tls_key) config.server.tls_key_file = *f.tls_key;
   if (f.log_format) {
     if (*f.log_format != "json" && *f.log_format != "logfmt") {
       return InvalidArgument("--log-format must be json or logfmt");

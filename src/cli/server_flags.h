@@ -20,6 +20,7 @@ namespace closedloop {
 struct ServerFlags {
   std::string config_file;
   std::optional<std::string> listen, data_dir, log_level, log_format, model_repository;
+  std::optional<std::string> tls_cert, tls_key;
   std::optional<int> workers;
   std::optional<double> poll_seconds;
 };
@@ -36,8 +37,8 @@ int WaitForShutdownSignal(const sigset_t& signals);
 
 // The life of a server process once its application is created: Start(), print
 // `banner(app)` and the ready line, wait for SIGTERM/SIGINT, Shutdown(). Returns
-// the exit code: 2 when creation failed on bad input, 1 on other start-up
-// failures, 0 after a clean shutdown.
+// the exit code: 2 when creation or start failed on bad input (config, flags,
+// files), 1 on other start-up failures, 0 after a clean shutdown.
 template <typename App>
 int ServeUntilSignal(StatusOr<std::unique_ptr<App>> app, const Config& config,
                      const sigset_t& signals,
@@ -49,11 +50,11 @@ int ServeUntilSignal(StatusOr<std::unique_ptr<App>> app, const Config& config,
   Status started = (*app)->Start();
   if (!started.ok()) {
     LogError("start-up failed").Kv("error", started.message());
-    return 1;
+    return started.code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   if (banner) std::cout << banner(**app);
-  std::cout << "closedloop ready: http://" << config.server.host << ":" << (*app)->port()
-            << std::endl;
+  std::cout << "closedloop ready: " << (config.server.tls_cert_file.empty() ? "http" : "https")
+            << "://" << config.server.host << ":" << (*app)->port() << std::endl;
   WaitForShutdownSignal(signals);
   (*app)->Shutdown();
   return 0;

@@ -36,6 +36,8 @@ struct ServerConfig {
   // WebSocket connections (/v1/stream): a connection silent this long gets a ping,
   // and is closed when the pong does not come within the same time again.
   int websocket_idle_timeout_ms = 30000;
+  // HTTPS and WSS when both are set (PEM files: the certificate chain and its key).
+  std::string tls_cert_file, tls_key_file;
   size_t websocket_max_message_bytes = 65536;  // larger messages: close 1009
   size_t websocket_max_queued = 64;            // replies waiting to be written; then reading pauses
 };

@@ -252,7 +252,13 @@ class Worker {
       if (!ec) {
         boost::system::error_code opt_ec;
         socket.set_option(tcp::no_delay(true), opt_ec);
-        std::make_shared<HttpSession>(std::move(socket), shared_)->Start();
+        if (shared_.tls) {
+          std::make_shared<HttpsSession>(TlsStream(std::move(socket), *shared_.tls), shared_)
+              ->Start();
+        } else {
+          std::make_shared<HttpSession>(boost::beast::tcp_stream(std::move(socket)), shared_)
+              ->Start();
+        }
       }
       Accept();
     });
@@ -291,6 +297,10 @@ HttpServer::~HttpServer() {
 
 int64_t HttpServer::InFlight() const { return shared_->in_flight.load(); }
 
+const char* HttpServer::scheme() const {
+  return shared_->config.tls_cert_file.empty() ? "http" : "https";
+}
+
 void HttpServer::AddAdmission(Admission* admission) { shared_->admissions.push_back(admission); }
 
 void HttpServer::SetAudit(AuditSink* sink) { shared_->audit = sink; }
@@ -307,6 +317,32 @@ Status HttpServer::Start() {
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  const ServerConfig& c = shared_->config;
+  if (!c.tls_cert_file.empty() || !c.tls_key_file.empty()) {
+    if (c.tls_cert_file.empty() || c.tls_key_file.empty()) {
+      return InvalidArgument("TLS needs both a certificate (--tls-cert) and its key (--tls-key)");
+    }
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code tls_ec;
+    tls->use_certificate_chain_file(c.tls_cert_file, tls_ec);
+    if (tls_ec) {
+      return InvalidArgument("cannot use the TLS certificate '" + c.tls_cert_file +
+                             "': " + tls_ec.message());
+    }
+    tls->use_private_key_file(c.tls_key_file, asio::ssl::context::pem, tls_ec);
+    if (tls_ec) {
+      return InvalidArgument("cannot use the TLS key '" + c.tls_key_file +
+                             "': " + tls_ec.message());
+    }
+    if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+      return InvalidArgument("the TLS key '" + c.tls_key_file +
+                             "' does not match the certificate '" + c.tls_cert_file + "'");
+    }
+    shared_->tls = std::move(tls);
   }
   boost::system::error_code ec;
   auto address = asio::ip::make_address(shared_->config.host, ec);

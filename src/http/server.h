@@ -57,6 +57,8 @@ class HttpServer {
   void SetAudit(AuditSink* sink);
   Status Start();
   uint16_t port() const { return port_; }
+  // "https" when the server speaks TLS (server.tls_cert_file), else "http".
+  const char* scheme() const;
   int64_t InFlight() const;
 
   // Returns the number of requests still in flight when the deadline passed (0: clean drain).

@@ -24,16 +24,35 @@ bool IsHttpParseError(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared)
-    : stream_(std::move(socket)), shared_(shared) {
+template <class Stream>
+BasicHttpSession<Stream>::BasicHttpSession(Stream stream, ServerShared& shared)
+    : stream_(std::move(stream)), shared_(shared) {
   beast::error_code ec;
-  auto peer = stream_.socket().remote_endpoint(ec);
+  auto peer = tcp().socket().remote_endpoint(ec);
   if (!ec) client_ip_ = peer.address().to_string();
   shared_.connections_total->Inc();
   shared_.connections_open->Add(1);
 }
 
-HttpSession::~HttpSession() {
+template <class Stream>
+void BasicHttpSession<Stream>::Start() {
+  if constexpr (kTls) {
+    tcp().expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
+    stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              if (ec) {  // not TLS, a bad certificate exchange, or too slow
+                                self->shared_.connection_errors->Inc();
+                                return self->tcp().close();
+                              }
+                              self->ReadHeader();
+                            });
+  } else {
+    ReadHeader();
+  }
+}
+
+template <class Stream>
+BasicHttpSession<Stream>::~BasicHttpSession() {
   if (counted_in_flight_) {
     shared_.in_flight.fetch_sub(1);
     shared_.in_flight_gauge->Add(-1);
@@ -41,17 +60,19 @@ HttpSession::~HttpSession() {
   shared_.connections_open->Add(-1);
 }
 
-void HttpSession::ReadHeader() {
+template <class Stream>
+void BasicHttpSession<Stream>::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
   parser_->body_limit(shared_.config.body_limit_bytes);
-  stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
+  tcp().expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
   http::async_read_header(
       stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
-void HttpSession::OnHeader(beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted) {
     return Close();
   }
@@ -80,7 +101,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
   const auto& req = parser_->get();
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     boost::asio::async_write(stream_, boost::asio::buffer(kContinue.data(), kContinue.size()),
-                             [self = shared_from_this()](beast::error_code wec, size_t) {
+                             [self = this->shared_from_this()](beast::error_code wec, size_t) {
                                if (wec) return self->Close();
                                self->ReadBody();
                              });
@@ -89,13 +110,16 @@ void HttpSession::OnHeader(beast::error_code ec) {
   ReadBody();
 }
 
-void HttpSession::ReadBody() {
-  stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+template <class Stream>
+void BasicHttpSession<Stream>::ReadBody() {
+  tcp().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
-void HttpSession::OnBody(beast::error_code ec) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnBody(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     return FailRequest(413, "request body exceeds the limit of " +
                                 std::to_string(shared_.config.body_limit_bytes) + " bytes");
@@ -110,9 +134,10 @@ void HttpSession::OnBody(beast::error_code ec) {
 
 namespace {
 
+template <class Session>
 class SessionDeferred final : public DeferredResponse {
  public:
-  explicit SessionDeferred(std::shared_ptr<HttpSession> session) : session_(std::move(session)) {}
+  explicit SessionDeferred(std::shared_ptr<Session> session) : session_(std::move(session)) {}
   void Finish(std::function<void(RequestContext&)> fill) override {
     auto session = std::move(session_);
     auto& s = *session;
@@ -124,54 +149,60 @@ class SessionDeferred final : public DeferredResponse {
   }
 
  private:
-  std::shared_ptr<HttpSession> session_;
+  std::shared_ptr<Session> session_;
 };
 
 }  // namespace
 
-void HttpSession::Handle() {
+template <class Stream>
+void BasicHttpSession<Stream>::Handle() {
   exchange_.request = parser_->release();
   exchange_.response = {};
   exchange_.client_ip = client_ip_;
   exchange_.executor = stream_.get_executor();
-  bool ready = shared_.Dispatch(
-      exchange_, [this] { return std::make_shared<SessionDeferred>(shared_from_this()); });
+  bool ready = shared_.Dispatch(exchange_, [this] {
+    return std::make_shared<SessionDeferred<BasicHttpSession>>(this->shared_from_this());
+  });
   if (!ready) return;
   if (exchange_.ctx->websocket && exchange_.ctx->status == 101) return UpgradeToWebSocket();
   WriteResponse();
 }
 
-void HttpSession::UpgradeToWebSocket() {
+template <class Stream>
+void BasicHttpSession<Stream>::UpgradeToWebSocket() {
   if (counted_in_flight_) {  // a WebSocket is a connection, not a request in flight
     counted_in_flight_ = false;
     shared_.in_flight.fetch_sub(1);
     shared_.in_flight_gauge->Add(-1);
   }
   RequestContext& ctx = *exchange_.ctx;
-  auto ws = std::make_shared<WebSocketSession>(
+  auto ws = std::make_shared<BasicWebSocketSession<Stream>>(
       std::move(stream_), shared_, std::move(exchange_.request), std::move(ctx.websocket),
       std::move(ctx.principal), std::move(ctx.principal_scopes), client_ip_);
   exchange_.ctx.reset();
   ws->Start();
 }
 
-void HttpSession::CompleteDeferred(const std::function<void(RequestContext&)>& fill) {
+template <class Stream>
+void BasicHttpSession<Stream>::CompleteDeferred(const std::function<void(RequestContext&)>& fill) {
   fill(*exchange_.ctx);
   shared_.Finalize(exchange_);
   WriteResponse();
 }
 
-void HttpSession::WriteResponse() {
+template <class Stream>
+void BasicHttpSession<Stream>::WriteResponse() {
   bool keep_alive = exchange_.response.keep_alive();
   // A client that does not read its response is cut off like one that does not send.
-  stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  tcp().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
   http::async_write(stream_, exchange_.response,
-                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                    [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                       self->OnWrite(ec, keep_alive);
                     });
 }
 
-void HttpSession::OnWrite(beast::error_code ec, bool keep_alive) {
+template <class Stream>
+void BasicHttpSession<Stream>::OnWrite(beast::error_code ec, bool keep_alive) {
   if (counted_in_flight_) {
     counted_in_flight_ = false;
     shared_.in_flight.fetch_sub(1);
@@ -182,7 +213,8 @@ void HttpSession::OnWrite(beast::error_code ec, bool keep_alive) {
   ReadHeader();  // pipelined bytes already in buffer_ are parsed next, in order
 }
 
-void HttpSession::FailRequest(unsigned status, std::string_view message) {
+template <class Stream>
+void BasicHttpSession<Stream>::FailRequest(unsigned status, std::string_view message) {
   unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
   exchange_.response = {};
   shared_.ErrorResponse(status, message, version, exchange_.response);
@@ -191,27 +223,42 @@ void HttpSession::FailRequest(unsigned status, std::string_view message) {
   WriteResponse();
 }
 
-void HttpSession::LingeringClose() {
+template <class Stream>
+void BasicHttpSession<Stream>::LingeringClose() {
   beast::error_code ec;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().expires_after(std::chrono::seconds(2));
   Discard();
 }
 
-void HttpSession::Discard() {
+template <class Stream>
+void BasicHttpSession<Stream>::Discard() {
   constexpr size_t kMaxDiscard = 4 << 20;
   stream_.async_read_some(boost::asio::buffer(discard_buf_),
-                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                          [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                             self->discarded_ += n;
                             if (ec || self->discarded_ > kMaxDiscard) return self->Close();
                             self->Discard();
                           });
 }
 
-void HttpSession::Close() {
+template <class Stream>
+void BasicHttpSession<Stream>::Close() {
+  if constexpr (kTls) {  // close_notify first (bounded), so the client sees a clean end
+    tcp().expires_after(std::chrono::seconds(1));
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+      beast::error_code ec;
+      self->tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+      self->tcp().close();
+    });
+    return;
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-  stream_.close();
+  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  tcp().close();
 }
+
+template class BasicHttpSession<beast::tcp_stream>;
+template class BasicHttpSession<TlsStream>;
 
 }  // namespace closedloop

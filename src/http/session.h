@@ -8,11 +8,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -77,18 +79,24 @@ struct ServerShared {
   TraceSink* trace_sink = nullptr;
   std::vector<Admission*> admissions;  // HttpServer::AddAdmission, before Start; in order
   AuditSink* audit = nullptr;          // HttpServer::SetAudit, before Start
+  // With server.tls_cert_file: every connection is TLS (set up by HttpServer::Start).
+  std::unique_ptr<boost::asio::ssl::context> tls;
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// One connection: plain TCP (HttpSession) or TLS (HttpsSession, the handshake
+// first). Both are instantiated in session.cc.
+template <class Stream>
+class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<Stream>> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, ServerShared& shared);
-  ~HttpSession();
-  void Start() { ReadHeader(); }
+  BasicHttpSession(Stream stream, ServerShared& shared);
+  ~BasicHttpSession();
+  void Start();
   // Called on the session's executor when a deferred handler finished.
   void CompleteDeferred(const std::function<void(RequestContext&)>& fill);
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec);
   void ReadBody();
@@ -106,8 +114,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // would make the kernel send RST, and the client could lose the error response.
   void LingeringClose();
   void Discard();
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   ServerShared& shared_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
@@ -118,5 +127,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string client_ip_;
   std::array<char, 16384> discard_buf_;
 };
+
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using HttpSession = BasicHttpSession<boost::beast::tcp_stream>;
+using HttpsSession = BasicHttpSession<TlsStream>;
 
 }  // namespace closedloop

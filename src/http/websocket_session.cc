@@ -7,10 +7,13 @@ namespace closedloop {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WebSocketSession::WebSocketSession(beast::tcp_stream stream, ServerShared& shared,
-                                   HttpRequest request, std::shared_ptr<WebSocketHandler> handler,
-                                   std::string principal, std::vector<std::string> scopes,
-                                   std::string client_ip)
+template <class Stream>
+BasicWebSocketSession<Stream>::BasicWebSocketSession(Stream stream, ServerShared& shared,
+                                                     HttpRequest request,
+                                                     std::shared_ptr<WebSocketHandler> handler,
+                                                     std::string principal,
+                                                     std::vector<std::string> scopes,
+                                                     std::string client_ip)
     : ws_(std::move(stream)),
       shared_(shared),
       request_(std::move(request)),
@@ -21,9 +24,13 @@ WebSocketSession::WebSocketSession(beast::tcp_stream stream, ServerShared& share
   shared_.websocket_open->Add(1);
 }
 
-WebSocketSession::~WebSocketSession() { shared_.websocket_open->Add(-1); }
+template <class Stream>
+BasicWebSocketSession<Stream>::~BasicWebSocketSession() {
+  shared_.websocket_open->Add(-1);
+}
 
-void WebSocketSession::Start() {
+template <class Stream>
+void BasicWebSocketSession<Stream>::Start() {
   beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = std::chrono::milliseconds(shared_.config.header_timeout_ms);
@@ -33,7 +40,7 @@ void WebSocketSession::Start() {
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "closedloop"); }));
   ws_.read_message_max(shared_.config.websocket_max_message_bytes);
-  ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+  ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code ec) {
     if (ec) {
       self->shared_.connection_errors->Inc();
       return;
@@ -42,13 +49,16 @@ void WebSocketSession::Start() {
   });
 }
 
-void WebSocketSession::Read() {
+template <class Stream>
+void BasicWebSocketSession<Stream>::Read() {
   if (closing_) return;
-  ws_.async_read(buffer_,
-                 [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    self->OnRead(ec);
+  });
 }
 
-bool WebSocketSession::AdmitMessage(unsigned& status, std::string& error_json) {
+template <class Stream>
+bool BasicWebSocketSession<Stream>::AdmitMessage(unsigned& status, std::string& error_json) {
   RequestContext ctx(request_, "");
   ctx.principal = principal_;
   for (Admission* a : shared_.admissions) {
@@ -62,7 +72,8 @@ bool WebSocketSession::AdmitMessage(unsigned& status, std::string& error_json) {
   return true;
 }
 
-void WebSocketSession::OnRead(beast::error_code ec) {
+template <class Stream>
+void BasicWebSocketSession<Stream>::OnRead(beast::error_code ec) {
   if (ec == websocket::error::closed || closing_) return;  // the client closed; Beast answered
   if (ec) {
     // Too big (1009), bad UTF-8 (1007), protocol errors: Beast has failed the
@@ -105,20 +116,24 @@ void WebSocketSession::OnRead(beast::error_code ec) {
   Read();
 }
 
-void WebSocketSession::Enqueue(std::string reply) {
+template <class Stream>
+void BasicWebSocketSession<Stream>::Enqueue(std::string reply) {
   outbox_.push_back(std::move(reply));
   if (!writing_) Write();
 }
 
-void WebSocketSession::Write() {
+template <class Stream>
+void BasicWebSocketSession<Stream>::Write() {
   if (outbox_.empty() || closing_) return;
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(outbox_.front()),
-                  [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
+  ws_.async_write(
+      boost::asio::buffer(outbox_.front()),
+      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
 }
 
-void WebSocketSession::OnWrite(beast::error_code ec) {
+template <class Stream>
+void BasicWebSocketSession<Stream>::OnWrite(beast::error_code ec) {
   writing_ = false;
   if (ec) return;  // the connection is gone
   outbox_.pop_front();
@@ -129,10 +144,15 @@ void WebSocketSession::OnWrite(beast::error_code ec) {
   }
 }
 
-void WebSocketSession::Close(websocket::close_code code) {
+template <class Stream>
+void BasicWebSocketSession<Stream>::Close(websocket::close_code code) {
   if (closing_) return;
   closing_ = true;
-  ws_.async_close(websocket::close_reason(code), [self = shared_from_this()](beast::error_code) {});
+  ws_.async_close(websocket::close_reason(code),
+                  [self = this->shared_from_this()](beast::error_code) {});
 }
+
+template class BasicWebSocketSession<beast::tcp_stream>;
+template class BasicWebSocketSession<TlsStream>;
 
 }  // namespace closedloop

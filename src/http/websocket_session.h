@@ -17,19 +17,21 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "http/session.h"
 #include "http/websocket_handler.h"
 
 namespace closedloop {
 
-class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
+template <class Stream>  // beast::tcp_stream or TlsStream; both instantiated in the .cc
+class BasicWebSocketSession : public std::enable_shared_from_this<BasicWebSocketSession<Stream>> {
  public:
   // `request` is the upgrade request (its admissions already passed).
-  WebSocketSession(boost::beast::tcp_stream stream, ServerShared& shared, HttpRequest request,
-                   std::shared_ptr<WebSocketHandler> handler, std::string principal,
-                   std::vector<std::string> scopes, std::string client_ip);
-  ~WebSocketSession();
+  BasicWebSocketSession(Stream stream, ServerShared& shared, HttpRequest request,
+                        std::shared_ptr<WebSocketHandler> handler, std::string principal,
+                        std::vector<std::string> scopes, std::string client_ip);
+  ~BasicWebSocketSession();
   void Start();
 
  private:
@@ -41,7 +43,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void Close(boost::beast::websocket::close_code code);
   bool AdmitMessage(unsigned& status, std::string& error_json);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Stream> ws_;
   ServerShared& shared_;
   const HttpRequest request_;
   const std::shared_ptr<WebSocketHandler> handler_;

@@ -43,7 +43,7 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::WaitReady(std::chrono::milliseconds deadline) {
-  const std::string marker = "closedloop ready: http://";
+  const std::string marker = "closedloop ready: ";  // then http:// or https://
   std::string& seen = stdout_seen_;
   auto end = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < end) {
