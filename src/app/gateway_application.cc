@@ -8,8 +8,7 @@ namespace closedloop {
 
 namespace http = boost::beast::http;
 
-GatewayApplication::GatewayApplication(const Config& config, const Clock& clock)
-    : config_(config), clock_(clock) {}
+GatewayApplication::GatewayApplication(const Config& config) : config_(config) {}
 
 GatewayApplication::~GatewayApplication() {
   if (server_ && !shutting_down_) Shutdown();
@@ -21,7 +20,7 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
     return InvalidArgument("the gateway role needs at least one upstream (--upstream URL)");
   }
   RETURN_IF_ERROR(ValidateGatewayConfig(config.gateway));
-  std::unique_ptr<GatewayApplication> app(new GatewayApplication(config, clock));
+  std::unique_ptr<GatewayApplication> app(new GatewayApplication(config));
   RegisterProcessMetrics(app->metrics_, clock);
   auto families = UpstreamMetricFamilies::Register(app->metrics_);
   std::vector<std::unique_ptr<Upstream>> upstreams;

@@ -40,11 +40,10 @@ class GatewayApplication {
   void Shutdown();
 
  private:
-  GatewayApplication(const Config& config, const Clock& clock);
+  explicit GatewayApplication(const Config& config);
   void RegisterRoutes();
 
   const Config config_;
-  const Clock& clock_;
   MetricsRegistry metrics_;
   Router router_;
   std::unique_ptr<Proxy> proxy_;
