@@ -142,14 +142,7 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   });
   app->RegisterSystemRoutes();
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
-  if (!config.tracing.otlp_endpoint.empty()) {
-    app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
-  }
-  app->server_->SetTracing(config.tracing, app->tracer_.get());
-  ASSIGN_OR_RETURN(app->admissions_,
-                   InstallAdmissions(config, clock, app->metrics_, *app->server_));
-  ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
-  if (app->audit_) app->server_->SetAudit(app->audit_.get());
+  ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));
   return app;
 }
 
@@ -159,8 +152,7 @@ Status Application::Start() {
   retrainer_->Start();
   drift_->Start();
   alerts_->Start();
-  if (tracer_) tracer_->Start();
-  if (audit_) audit_->Start();
+  front_->Start();
   if (slo_) slo_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
@@ -258,10 +250,9 @@ void Application::Shutdown() {
   drift_->Stop();
   if (slo_) slo_->Stop();
   alerts_->Stop();
-  if (tracer_) tracer_->Stop();  // sends the spans still queued
-  if (audit_) audit_->Stop();    // writes and syncs the lines still queued
-  retrainer_->Stop();            // a retraining in progress finishes first
-  models_->StopBatchers();       // their completions post to the (stopped, still alive) server
+  front_->Stop();           // spans and audit lines still queued
+  retrainer_->Stop();       // a retraining in progress finishes first
+  models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")
       .Kv("predictions_logged", log_->written())

@@ -11,13 +11,12 @@
 #include <atomic>
 #include <memory>
 
-#include "app/admission_chain.h"
+#include "app/server_front.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "feedback/feedback_api.h"
 #include "feedback/support_api.h"
-#include "gateway/audit_log.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "learn/retrain_api.h"
@@ -26,7 +25,6 @@
 #include "monitor/drift_api.h"
 #include "monitor/drift_monitor.h"
 #include "monitor/metrics.h"
-#include "monitor/otlp_exporter.h"
 #include "monitor/slo_api.h"
 #include "monitor/slo_monitor.h"
 #include "rollout/rollout_api.h"
@@ -92,10 +90,8 @@ class Application {
   std::unique_ptr<AlertManager> alerts_;
   std::unique_ptr<SloMonitor> slo_;  // null when both SLO objectives are 0
   std::unique_ptr<SloApi> slo_api_;
-  std::unique_ptr<OtlpExporter> tracer_;        // only with tracing.otlp_endpoint
-  std::unique_ptr<AdmissionChain> admissions_;  // auth and rate limits, as configured
-  std::unique_ptr<AuditLog> audit_;             // only with audit.enabled
-  std::unique_ptr<RepositoryPoller> poller_;    // only with serving.poll_repository_ms > 0
+  std::unique_ptr<ServerFront> front_;        // auth, rate limits, tracing, audit: as configured
+  std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };

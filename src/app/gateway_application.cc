@@ -37,14 +37,7 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
   app->RegisterRoutes();
   app->proxy_->Register(app->router_);
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
-  if (!config.tracing.otlp_endpoint.empty()) {
-    app->tracer_ = std::make_unique<OtlpExporter>(config.tracing, app->metrics_);
-  }
-  app->server_->SetTracing(config.tracing, app->tracer_.get());
-  ASSIGN_OR_RETURN(app->admissions_,
-                   InstallAdmissions(config, clock, app->metrics_, *app->server_));
-  ASSIGN_OR_RETURN(app->audit_, AuditLog::FromConfig(config, app->metrics_, clock));
-  if (app->audit_) app->server_->SetAudit(app->audit_.get());
+  ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));
   return app;
 }
 
@@ -78,8 +71,7 @@ Status GatewayApplication::Start() {
   }
   RETURN_IF_ERROR(server_->Start());
   health_->Start();
-  if (tracer_) tracer_->Start();
-  if (audit_) audit_->Start();
+  front_->Start();
   LogInfo("gateway started")
       .Kv("upstreams", static_cast<int64_t>(config_.gateway.upstreams.size()))
       .Kv("healthy", static_cast<int64_t>(proxy_->HealthyCount()));
@@ -96,8 +88,7 @@ void GatewayApplication::Shutdown() {
   int64_t left = server_->Shutdown(std::chrono::milliseconds(config_.server.drain_timeout_ms));
   if (left > 0) LogWarn("drain deadline passed; requests cut off").Kv("in_flight", left);
   health_->Stop();
-  if (tracer_) tracer_->Stop();
-  if (audit_) audit_->Stop();
+  front_->Stop();
   LogInfo("shutdown complete");
 }
 

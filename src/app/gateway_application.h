@@ -13,17 +13,15 @@
 #include <atomic>
 #include <memory>
 
-#include "app/admission_chain.h"
+#include "app/server_front.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
-#include "gateway/audit_log.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "monitor/metrics.h"
-#include "monitor/otlp_exporter.h"
 
 namespace closedloop {
 
@@ -48,9 +46,7 @@ class GatewayApplication {
   Router router_;
   std::unique_ptr<Proxy> proxy_;
   std::unique_ptr<HealthChecker> health_;
-  std::unique_ptr<OtlpExporter> tracer_;
-  std::unique_ptr<AdmissionChain> admissions_;
-  std::unique_ptr<AuditLog> audit_;  // only with audit.enabled
+  std::unique_ptr<ServerFront> front_;  // auth, rate limits, tracing, audit: as configured
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> shutting_down_{false};
 };
