@@ -1,5 +1,7 @@
 #include "app/application.h"
 
+#include "app/system_routes.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -140,7 +142,8 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     }
     if (!s.ok()) LogWarn("drift alert not recorded").Kv("model", r.model).Kv("error", s.message());
   });
-  app->RegisterSystemRoutes();
+  RegisterSystemRoutes(app->router_, app->metrics_,
+                       [a = app.get()] { return a->NotReadyReason(); });
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));
   return app;
@@ -216,26 +219,6 @@ std::string Application::StatusBlock() const {
                                : std::string())
       << "-d '{\"model\":\"support-intent@champion\",\"text\":\"my card has not arrived\"}'\n";
   return out.str();
-}
-
-void Application::RegisterSystemRoutes() {
-  // As the Open Inference Protocol says: the status code is the answer, the body is
-  // empty. Not ready is 503 with the reason (DESIGN: 503 for not ready).
-  router_.Add(http::verb::get, "/v2/health/live", [](RequestContext& c) { c.status = 200; });
-  router_.Add(http::verb::get, "/v2/health/ready", [this](RequestContext& c) {
-    if (ready()) {
-      c.status = 200;
-      return;
-    }
-    JsonWriter w;
-    w.BeginObject().Key("ready").Bool(false).Key("reason").String(NotReadyReason()).EndObject();
-    c.Json(503, std::move(w).Take());
-  });
-  router_.Add(http::verb::get, "/metrics", [this](RequestContext& c) {
-    c.status = 200;
-    c.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    c.body = metrics_.Render();
-  });
 }
 
 void Application::Shutdown() {

@@ -61,7 +61,6 @@ class Application {
 
  private:
   Application(const Config& config, const Clock& clock);
-  void RegisterSystemRoutes();
 
   const Config config_;
   const Clock& clock_;

@@ -1,6 +1,7 @@
 #include "app/gateway_application.h"
 
-#include "core/json_writer.h"
+#include "app/system_routes.h"
+
 #include "core/logging.h"
 #include "monitor/process_metrics.h"
 
@@ -34,34 +35,18 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
   }
   app->proxy_ = std::make_unique<Proxy>(config.gateway, std::move(upstreams), app->metrics_, clock);
   app->health_ = std::make_unique<HealthChecker>(config.gateway, app->proxy_->upstreams());
-  app->RegisterRoutes();
+  RegisterSystemRoutes(app->router_, app->metrics_,
+                       [a = app.get()] { return a->NotReadyReason(); });
   app->proxy_->Register(app->router_);
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));
   return app;
 }
 
-void GatewayApplication::RegisterRoutes() {
-  router_.Add(http::verb::get, "/v2/health/live", [](RequestContext& c) { c.status = 200; });
-  router_.Add(http::verb::get, "/v2/health/ready", [this](RequestContext& c) {
-    if (ready()) {
-      c.status = 200;
-      return;
-    }
-    JsonWriter w;
-    w.BeginObject()
-        .Key("ready")
-        .Bool(false)
-        .Key("reason")
-        .String(shutting_down_ ? "shutting down" : "no upstream is healthy")
-        .EndObject();
-    c.Json(503, std::move(w).Take());
-  });
-  router_.Add(http::verb::get, "/metrics", [this](RequestContext& c) {
-    c.status = 200;
-    c.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    c.body = metrics_.Render();
-  });
+std::string GatewayApplication::NotReadyReason() const {
+  if (shutting_down_.load()) return "shutting down";
+  if (proxy_->HealthyCount() == 0) return "no upstream is healthy";
+  return "";
 }
 
 Status GatewayApplication::Start() {

@@ -35,11 +35,11 @@ class GatewayApplication {
   Status Start();
   uint16_t port() const { return server_->port(); }
   bool ready() const;
+  std::string NotReadyReason() const;  // "" when ready
   void Shutdown();
 
  private:
   explicit GatewayApplication(const Config& config);
-  void RegisterRoutes();
 
   const Config config_;
   MetricsRegistry metrics_;
