@@ -3,6 +3,7 @@
 #include "app/system_routes.h"
 
 #include "core/logging.h"
+#include "gateway/stream_relay.h"
 #include "monitor/process_metrics.h"
 
 namespace closedloop {
@@ -37,6 +38,7 @@ StatusOr<std::unique_ptr<GatewayApplication>> GatewayApplication::Create(const C
   app->health_ = std::make_unique<HealthChecker>(config.gateway, app->proxy_->upstreams());
   RegisterSystemRoutes(app->router_, app->metrics_,
                        [a = app.get()] { return a->NotReadyReason(); });
+  std::make_shared<StreamRelay>(*app->proxy_)->Register(app->router_);
   app->proxy_->Register(app->router_);
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));

@@ -1,5 +1,7 @@
 #include "http/websocket_session.h"
 
+#include <boost/asio/dispatch.hpp>
+
 #include "core/logging.h"
 
 namespace closedloop {
@@ -94,41 +96,52 @@ void BasicWebSocketSession<Stream>::OnRead(beast::error_code ec) {
   m.principal = principal_;
   m.scopes = &scopes_;
   m.client_ip = client_ip_;
+  m.upgrade_headers = &request_.base();
+  m.executor = ws_.get_executor();
   m.admit = [this](unsigned& status, std::string& error_json) {
     return AdmitMessage(status, error_json);
   };
-  std::string reply;
+  const uint64_t seq = next_seq_++;
+  outbox_.emplace_back();
   try {
-    reply = handler_->OnMessage(m);
+    handler_->OnMessage(m, [self = this->shared_from_this(), seq](std::string reply) {
+      auto& session = *self;
+      boost::asio::dispatch(session.ws_.get_executor(),
+                            [self = std::move(self), seq, reply = std::move(reply)]() mutable {
+                              self->Fill(seq, std::move(reply));
+                            });
+    });
   } catch (const std::exception& e) {
     LogError("websocket handler threw").Kv("error", e.what());
     return Close(websocket::close_code::internal_error);
   }
-  shared_.websocket_messages->Inc();
-  Enqueue(std::move(reply));
   if (shared_.draining.load(std::memory_order_relaxed)) {
     return Close(websocket::close_code::going_away);
   }
   if (outbox_.size() >= shared_.config.websocket_max_queued) {
-    paused_ = true;  // backpressure: resume when the client has read half
+    paused_ = true;  // backpressure: resume when half the queue is written
     return;
   }
   Read();
 }
 
 template <class Stream>
-void BasicWebSocketSession<Stream>::Enqueue(std::string reply) {
-  outbox_.push_back(std::move(reply));
+void BasicWebSocketSession<Stream>::Fill(uint64_t seq, std::string reply) {
+  if (seq < front_seq_ || seq - front_seq_ >= outbox_.size()) return;  // cannot happen
+  Slot& slot = outbox_[seq - front_seq_];
+  slot.reply = std::move(reply);
+  slot.ready = true;
+  shared_.websocket_messages->Inc();
   if (!writing_) Write();
 }
 
 template <class Stream>
 void BasicWebSocketSession<Stream>::Write() {
-  if (outbox_.empty() || closing_) return;
+  if (outbox_.empty() || !outbox_.front().ready || closing_) return;
   writing_ = true;
   ws_.text(true);
   ws_.async_write(
-      boost::asio::buffer(outbox_.front()),
+      boost::asio::buffer(outbox_.front().reply),
       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
 }
 
@@ -137,7 +150,8 @@ void BasicWebSocketSession<Stream>::OnWrite(beast::error_code ec) {
   writing_ = false;
   if (ec) return;  // the connection is gone
   outbox_.pop_front();
-  if (!outbox_.empty()) Write();
+  ++front_seq_;
+  Write();
   if (paused_ && outbox_.size() <= shared_.config.websocket_max_queued / 2) {
     paused_ = false;
     Read();

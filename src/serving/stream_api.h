@@ -25,7 +25,7 @@ class StreamApi final : public WebSocketHandler, public std::enable_shared_from_
   explicit StreamApi(PredictApi& predict) : predict_(predict) {}
   // Registers GET /v1/stream; the router holds a reference to this object.
   void Register(Router& router);
-  std::string OnMessage(const WebSocketMessage& message) override;
+  void OnMessage(const WebSocketMessage& message, WebSocketReply reply) override;
 
  private:
   PredictApi& predict_;

@@ -257,6 +257,106 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
   EXPECT_EQ(refused, 1);
 }
 
+// The npm `ws` client (tests/js/ws_client.js) against `port`'s /v1/stream: its lines.
+std::vector<std::string> StreamClient(int port, const std::string& key,
+                                      const std::vector<std::string>& messages) {
+  std::string cmd = "node " + std::string(CLOSEDLOOP_SOURCE_DIR_FOR_TESTS) +
+                    "/tests/js/ws_client.js ws://127.0.0.1:" + std::to_string(port) +
+                    "/v1/stream " + (key.empty() ? "-" : key) + " messages";
+  for (const auto& m : messages) cmd += " '" + m + "'";
+  auto r = RunCommand(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> lines;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(GatewayTest, WebSocketStreamIsRelayedMessageByMessage) {
+  Replica a, b;
+  TempDir keys_dir;
+  auto created =
+      RunClosedloop("keys create --data-dir " + keys_dir.path() + " --name app --scope predict");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const std::string key = created.output.substr(0, created.output.find('\n'));
+  Gateway gw({a.Url(), b.Url()},
+             GatewayConfig() + "[auth]\nenabled = true\npublic_metrics = true\n", keys_dir.path());
+  ASSERT_TRUE(gw.ready) << gw.process->Stderr();
+
+  // Authenticated at the upgrade, by the gateway.
+  auto refused = StreamClient(gw.port, "", {R"({"id":"x","model":"support-intent","text":"x"})"});
+  ASSERT_FALSE(refused.empty());
+  EXPECT_EQ(refused[0], "http 401");
+
+  // Each message is its own predict on a replica; answers in message order, in the
+  // replica's format; bad messages are answered by the gateway and the stream goes on.
+  std::vector<std::string> messages;
+  for (int i = 0; i < 10; ++i) {
+    messages.push_back(R"({"id":"m)" + std::to_string(i) +
+                       R"(","model":"support-intent","text":"my card has not arrived"})");
+  }
+  messages.push_back(R"({"id":7,"model":"nope","text":"x"})");
+  messages.push_back(R"({"model":"support-intent","text":"x"})");
+  messages.push_back(R"({"id":"c","model":"support-intent","text":"refund please","top_k":1})");
+  auto lines = StreamClient(gw.port, key, messages);
+  ASSERT_EQ(lines.size(), messages.size() + 2) << ::testing::PrintToString(lines);
+  EXPECT_EQ(lines.front(), "open");
+  EXPECT_EQ(lines.back(), "close 1000");
+  auto reply = [&](size_t i) { return ParseJson(lines[i + 1].substr(6)); };
+  for (int i = 0; i < 10; ++i) {
+    auto r = reply(i);
+    EXPECT_EQ(r->Str("id"), "m" + std::to_string(i));
+    EXPECT_EQ(r->Num("status"), 200) << lines[i + 1];
+    EXPECT_FALSE(r->Str("label").empty());
+  }
+  auto missing = reply(10);
+  EXPECT_EQ(missing->Num("id"), 7);
+  EXPECT_EQ(missing->Num("status"), 404);  // the replica's answer
+  EXPECT_NE(missing->Str("error").find("nope"), std::string::npos);
+  EXPECT_EQ(reply(11)->Num("status"), 400);  // the gateway's: no id
+  EXPECT_NE(reply(11)->Str("error").find("'id'"), std::string::npos);
+  auto c = reply(12);
+  EXPECT_EQ(c->Str("id"), "c");
+  EXPECT_EQ(c->Num("status"), 200);
+
+  // Every answered message is a prediction one of the replicas logged.
+  const std::string id(c->Str("request_id"));
+  bool stored = false;
+  for (int i = 0; i < 100 && !stored; ++i) {
+    for (int port : {a.port, b.port}) {
+      auto r = Fetch(port, "GET", "/v1/predictions/" + id);
+      if (r.status == 200) {
+        stored = true;
+        EXPECT_EQ(ParseJson(r.body)->Str("input_text"), "refund please");
+      }
+    }
+  }
+  EXPECT_TRUE(stored) << id;
+  // Balanced message by message over both replicas, through the proxy's metrics.
+  const double on_a =
+      UpstreamMetric(gw.port, "closedloop_upstream_requests_total", a.Name(), ",code=\"2xx\"");
+  const double on_b =
+      UpstreamMetric(gw.port, "closedloop_upstream_requests_total", b.Name(), ",code=\"2xx\"");
+  EXPECT_EQ(on_a + on_b, 11);
+  EXPECT_GE(on_a, 1);
+  EXPECT_GE(on_b, 1);
+  auto page = Fetch(gw.port, "GET", "/metrics").body;
+  EXPECT_NE(page.find("closedloop_websocket_messages_total 13"), std::string::npos) << page;
+  // A plain GET is told to upgrade, by the gateway itself.
+  auto plain = Fetch(gw.port, "GET", "/v1/stream", "", {{"X-Api-Key", key}});
+  EXPECT_EQ(plain.status, 426);
+
+  // A replica gone without notice: its messages are retried on the other one.
+  b.process->Signal(SIGKILL);
+  b.process->WaitExit(std::chrono::seconds(10));
+  auto after =
+      StreamClient(gw.port, key, std::vector<std::string>(messages.begin(), messages.begin() + 10));
+  ASSERT_EQ(after.size(), 12u) << ::testing::PrintToString(after);
+  for (size_t i = 1; i <= 10; ++i) {
+    EXPECT_EQ(ParseJson(after[i].substr(6))->Num("status"), 200) << after[i];
+  }
+}
+
 // A port that accepts connections (the kernel's backlog) and never answers.
 class SilentListener {
  public:
