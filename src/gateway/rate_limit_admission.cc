@@ -1,6 +1,8 @@
 #include "gateway/rate_limit_admission.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "core/json_writer.h"
 
@@ -12,14 +14,16 @@ RateLimit Limit(double rate, double burst) { return {rate, burst > 0 ? burst : r
 
 // "<prefix><value>" in a stack buffer: bucket keys without allocating.
 struct Key {
-  Key(const char* prefix, std::string_view value) {
-    n = std::snprintf(buf, sizeof buf, "%s%.*s", prefix, static_cast<int>(value.size()),
-                      value.data());
-    if (n > static_cast<int>(sizeof buf) - 1) n = static_cast<int>(sizeof buf) - 1;
+  Key(std::string_view prefix, std::string_view value) {
+    n = std::min(prefix.size(), sizeof buf);
+    std::memcpy(buf, prefix.data(), n);
+    const size_t m = std::min(value.size(), sizeof buf - n);
+    std::memcpy(buf + n, value.data(), m);
+    n += m;
   }
-  std::string_view view() const { return {buf, static_cast<size_t>(n)}; }
+  std::string_view view() const { return {buf, n}; }
   char buf[160];
-  int n = 0;
+  size_t n = 0;
 };
 
 }  // namespace

@@ -31,6 +31,37 @@ bool HasBody(http::verb v) {
   return v == http::verb::post || v == http::verb::put || v == http::verb::patch;
 }
 
+// The status line and the fields every answer has, into `head` (cleared first).
+void BeginHead(std::string& head, unsigned version, unsigned status) {
+  head.clear();
+  head.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char code[8];
+  head.append(code,
+              static_cast<size_t>(std::to_chars(code, code + sizeof code, status).ptr - code));
+  head.push_back(' ');
+  head.append(http::obsolete_reason(static_cast<http::status>(status)));
+  head.append("\r\nServer: closedloop\r\n");
+}
+
+void AddField(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
+
+// Content-Length (none for 1xx, 204 and 304, which have no body), the
+// keep-alive field where the version needs one, and the blank line.
+void EndHead(std::string& head, unsigned version, unsigned status, size_t body_size,
+             bool keep_alive) {
+  if (status >= 200 && status != 204 && status != 304) {
+    char n[24];
+    AddField(head, "Content-Length",
+             std::string_view(
+                 n, static_cast<size_t>(std::to_chars(n, n + sizeof n, body_size).ptr - n)));
+  }
+  if (version >= 11 && !keep_alive) head.append("Connection: close\r\n");
+  if (version < 11 && keep_alive) head.append("Connection: keep-alive\r\n");
+  head.append("\r\n");
+}
+
 }  // namespace
 
 ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegistry& m,
@@ -62,15 +93,15 @@ ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegist
 }
 
 void ServerShared::ErrorResponse(unsigned status, std::string_view message, unsigned version,
-                                 HttpResponse& res) {
+                                 Exchange& ex) {
   std::string id = ids.Next();
-  res.version(version);
-  res.result(status);
-  res.set(http::field::server, "closedloop");
-  res.set(http::field::content_type, "application/json");
-  res.set("X-Request-Id", id);
-  res.body() = ErrorBody(message);
-  res.prepare_payload();
+  ex.status = status;
+  ex.keep_alive = false;
+  ex.body = ErrorBody(message);
+  BeginHead(ex.head, version, status);
+  AddField(ex.head, "Content-Type", "application/json");
+  AddField(ex.head, "X-Request-Id", id);
+  EndHead(ex.head, version, status, ex.body.size(), false);
   requests_total->Labels({"protocol", "", "", "", std::to_string(status)}).Inc();
   LogDebug("protocol error")
       .Kv("request_id", id)
@@ -151,19 +182,37 @@ bool ServerShared::Dispatch(Exchange& ex,
 
 void ServerShared::Finalize(Exchange& ex) {
   HttpRequest& req = ex.request;
-  HttpResponse& res = ex.response;
   RequestContext& ctx = *ex.ctx;
-  res.version(req.version());
-  res.result(ctx.status);
-  res.set(http::field::server, "closedloop");
-  res.set(http::field::content_type, ctx.content_type);
-  res.set("X-Request-Id", ex.request_id);
-  res.set("traceparent",
-          FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
-  for (auto& [k, v] : ctx.headers) res.set(k, v);
-  res.body() = std::move(ctx.body);
-  res.keep_alive(req.keep_alive() && !draining.load(std::memory_order_relaxed));
-  res.prepare_payload();
+  // The head is written straight into the exchange's buffer (reused from one
+  // request to the next). A field a handler set replaces the default of that name,
+  // and of one name set twice the last one counts.
+  const unsigned version = req.version();
+  ex.status = ctx.status;
+  ex.keep_alive = req.keep_alive() && !draining.load(std::memory_order_relaxed);
+  ex.body = std::move(ctx.body);
+  auto set_by_handler = [&ctx](std::string_view name, size_t after) {
+    for (size_t i = after; i < ctx.headers.size(); ++i) {
+      if (boost::beast::iequals(ctx.headers[i].first, name)) return true;
+    }
+    return false;
+  };
+  BeginHead(ex.head, version, ctx.status);
+  if (!set_by_handler("Content-Type", 0)) AddField(ex.head, "Content-Type", ctx.content_type);
+  if (!set_by_handler("X-Request-Id", 0)) AddField(ex.head, "X-Request-Id", ex.request_id);
+  if (!set_by_handler("traceparent", 0)) {
+    AddField(ex.head, "traceparent",
+             FormatTraceparent(ctx.trace.trace_id, ctx.trace.span_id, ctx.trace.sampled));
+  }
+  for (size_t i = 0; i < ctx.headers.size(); ++i) {
+    const auto& [name, value] = ctx.headers[i];
+    if (boost::beast::iequals(name, "Content-Length") ||
+        boost::beast::iequals(name, "Connection") || boost::beast::iequals(name, "Server") ||
+        set_by_handler(name, i + 1)) {
+      continue;
+    }
+    AddField(ex.head, name, value);
+  }
+  EndHead(ex.head, version, ctx.status, ex.body.size(), ex.keep_alive);
 
   const auto end = clock.MonotonicNow();
   double seconds = std::chrono::duration<double>(end - ex.start).count();

@@ -157,7 +157,7 @@ class SessionDeferred final : public DeferredResponse {
 template <class Stream>
 void BasicHttpSession<Stream>::Handle() {
   exchange_.request = parser_->release();
-  exchange_.response = {};
+  head_request_ = exchange_.request.method() == http::verb::head;
   exchange_.client_ip = client_ip_;
   exchange_.executor = stream_.get_executor();
   bool ready = shared_.Dispatch(exchange_, [this] {
@@ -192,13 +192,16 @@ void BasicHttpSession<Stream>::CompleteDeferred(const std::function<void(Request
 
 template <class Stream>
 void BasicHttpSession<Stream>::WriteResponse() {
-  bool keep_alive = exchange_.response.keep_alive();
+  const bool keep_alive = exchange_.keep_alive;
+  // A HEAD request's answer has the headers of the GET's, without its body.
+  wire_ = {boost::asio::buffer(exchange_.head),
+           boost::asio::buffer(exchange_.body.data(), head_request_ ? 0 : exchange_.body.size())};
   // A client that does not read its response is cut off like one that does not send.
   tcp().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-  http::async_write(stream_, exchange_.response,
-                    [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                      self->OnWrite(ec, keep_alive);
-                    });
+  boost::asio::async_write(
+      stream_, wire_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+        self->OnWrite(ec, keep_alive);
+      });
 }
 
 template <class Stream>
@@ -216,9 +219,9 @@ void BasicHttpSession<Stream>::OnWrite(beast::error_code ec, bool keep_alive) {
 template <class Stream>
 void BasicHttpSession<Stream>::FailRequest(unsigned status, std::string_view message) {
   unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-  exchange_.response = {};
-  shared_.ErrorResponse(status, message, version, exchange_.response);
-  exchange_.response.keep_alive(false);  // the stream position is unknown now: never reuse it
+  head_request_ = false;
+  // Never kept alive: the stream position is unknown now.
+  shared_.ErrorResponse(status, message, version, exchange_);
   close_after_error_ = true;
   WriteResponse();
 }

@@ -26,13 +26,16 @@
 
 namespace closedloop {
 
-using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
-
 // One request/response on a connection, owned by the session so that it outlives
 // a handler that defers its response.
 struct Exchange {
   HttpRequest request;
-  HttpResponse response;
+  // The answer: its head serialized by ServerShared (status line to blank line),
+  // and its body.
+  unsigned status = 0;
+  bool keep_alive = false;
+  std::string head;
+  std::string body;
   std::string request_id;
   std::optional<RequestContext> ctx;
   std::string_view route = "unmatched";
@@ -50,11 +53,10 @@ struct ServerShared {
   // deferred; `defer` made the DeferredResponse, which later calls Finalize().
   bool Dispatch(Exchange& ex,
                 const std::function<std::shared_ptr<DeferredResponse>()>& defer = nullptr);
-  // Builds ex.response from ex.ctx (status, headers, body, keep-alive) and records metrics.
+  // Builds ex's answer (head and body) from ex.ctx and records metrics.
   void Finalize(Exchange& ex);
-  // A JSON error response for a request that could not be parsed or routed.
-  void ErrorResponse(unsigned status, std::string_view message, unsigned version,
-                     HttpResponse& res);
+  // A JSON error answer (closing the connection) for a request that could not be parsed.
+  void ErrorResponse(unsigned status, std::string_view message, unsigned version, Exchange& ex);
 
   const ServerConfig config;
   const Router& router;
@@ -123,8 +125,10 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   Exchange exchange_;
   bool counted_in_flight_ = false;
   bool close_after_error_ = false;
+  bool head_request_ = false;  // the request being answered is a HEAD
   size_t discarded_ = 0;
   std::string client_ip_;
+  std::array<boost::asio::const_buffer, 2> wire_;  // the answer's head and body
   std::array<char, 16384> discard_buf_;
 };
 
