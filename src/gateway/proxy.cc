@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,12 +28,16 @@ namespace {
 
 std::atomic<uint64_t> next_proxy_id{1};
 
+// Bound to its io thread's io_context by type: no type-erased executor copies
+// per asynchronous operation.
+using UpstreamStream = beast::basic_stream<asio::ip::tcp, asio::io_context::executor_type>;
+
 struct PooledConnection {
-  explicit PooledConnection(const asio::any_io_executor& ex) : stream(ex) {
+  explicit PooledConnection(asio::io_context& ioc) : stream(ioc.get_executor()) {
     buffer.reserve(
         16384);  // a whole answer in one read (beast reads 512 bytes into an empty buffer)
   }
-  beast::tcp_stream stream;
+  UpstreamStream stream;
   beast::flat_buffer buffer;
   SteadyTime idle_since;
 };
@@ -102,7 +107,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
  public:
   ProxyCall(Proxy& proxy, RequestContext& ctx, std::shared_ptr<DeferredResponse> deferred)
       : proxy_(proxy),
-        ex_(ctx.executor),
+        ioc_(static_cast<asio::io_context&>(asio::query(ctx.executor, asio::execution::context))),
         deferred_(std::move(deferred)),
         idempotent_(Idempotent(ctx.request)),
         start_(proxy.clock_.MonotonicNow()),
@@ -179,7 +184,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
       Send();
       return true;
     }
-    conn_ = std::make_unique<PooledConnection>(ex_);
+    conn_ = std::make_unique<PooledConnection>(ioc_);
     conn_->stream.expires_after(timeout);
     conn_->stream.async_connect(
         upstream_->endpoint(), [self = shared_from_this()](beast::error_code ec) {
@@ -311,7 +316,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   }
 
   Proxy& proxy_;
-  asio::any_io_executor ex_;
+  asio::io_context& ioc_;  // the connection's io thread's (every server executor is one's)
   std::shared_ptr<DeferredResponse> deferred_;
   const bool idempotent_;
   const SteadyTime start_, deadline_;

@@ -269,6 +269,8 @@ void ServerShared::Finalize(Exchange& ex) {
 // One worker thread: its io_context and its acceptor (SO_REUSEPORT on a shared port).
 class Worker {
  public:
+  using Socket = tcp::socket::rebind_executor<asio::io_context::executor_type>::other;
+
   explicit Worker(ServerShared& shared) : shared_(shared), acceptor_(ioc_), retry_(ioc_) {}
 
   Status Bind(const tcp::endpoint& endpoint) {
@@ -290,7 +292,8 @@ class Worker {
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   void Accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    // Sockets on this worker's io_context, by type (see PlainStream).
+    acceptor_.async_accept(ioc_, [this](boost::system::error_code ec, Socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
         LogWarn("accept failed: out of file descriptors; retrying").Kv("error", ec.message());
@@ -305,8 +308,7 @@ class Worker {
           std::make_shared<HttpsSession>(TlsStream(std::move(socket), *shared_.tls), shared_)
               ->Start();
         } else {
-          std::make_shared<HttpSession>(boost::beast::tcp_stream(std::move(socket)), shared_)
-              ->Start();
+          std::make_shared<HttpSession>(PlainStream(std::move(socket)), shared_)->Start();
         }
       }
       Accept();

@@ -261,7 +261,7 @@ void BasicHttpSession<Stream>::Close() {
   tcp().close();
 }
 
-template class BasicHttpSession<beast::tcp_stream>;
+template class BasicHttpSession<PlainStream>;
 template class BasicHttpSession<TlsStream>;
 
 }  // namespace closedloop

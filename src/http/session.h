@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -85,6 +86,11 @@ struct ServerShared {
   std::unique_ptr<boost::asio::ssl::context> tls;
 };
 
+// A connection's TCP stream, bound to its io thread's io_context by type (not a
+// type-erased executor: no executor copies per asynchronous operation).
+using PlainStream =
+    boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 // One connection: plain TCP (HttpSession) or TLS (HttpsSession, the handshake
 // first). Both are instantiated in session.cc.
 template <class Stream>
@@ -98,7 +104,7 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, PlainStream>;
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec);
   void ReadBody();
@@ -116,7 +122,7 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   // would make the kernel send RST, and the client could lose the error response.
   void LingeringClose();
   void Discard();
-  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+  PlainStream& tcp() { return boost::beast::get_lowest_layer(stream_); }
 
   Stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -132,8 +138,8 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   std::array<char, 16384> discard_buf_;
 };
 
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-using HttpSession = BasicHttpSession<boost::beast::tcp_stream>;
+using TlsStream = boost::beast::ssl_stream<PlainStream>;
+using HttpSession = BasicHttpSession<PlainStream>;
 using HttpsSession = BasicHttpSession<TlsStream>;
 
 }  // namespace closedloop

@@ -166,7 +166,7 @@ void BasicWebSocketSession<Stream>::Close(websocket::close_code code) {
                   [self = this->shared_from_this()](beast::error_code) {});
 }
 
-template class BasicWebSocketSession<beast::tcp_stream>;
+template class BasicWebSocketSession<PlainStream>;
 template class BasicWebSocketSession<TlsStream>;
 
 }  // namespace closedloop

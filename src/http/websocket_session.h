@@ -27,7 +27,7 @@
 
 namespace closedloop {
 
-template <class Stream>  // beast::tcp_stream or TlsStream; both instantiated in the .cc
+template <class Stream>  // PlainStream or TlsStream; both instantiated in the .cc
 class BasicWebSocketSession : public std::enable_shared_from_this<BasicWebSocketSession<Stream>> {
  public:
   // `request` is the upgrade request (its admissions already passed).
