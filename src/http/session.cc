@@ -97,6 +97,13 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
   shared_.in_flight.fetch_add(1);
   shared_.in_flight_gauge->Add(1);
 
+  if (!parser_->is_done() && buffer_.size() > 0) {
+    // The body (or its start) usually came with the header: parse what is here
+    // now rather than through another asynchronous read that finds it buffered.
+    beast::error_code pec;
+    buffer_.consume(parser_->put(buffer_.data(), pec));
+    if (pec && pec != http::error::need_more) return OnBody(pec);
+  }
   if (parser_->is_done()) return Handle();
   const auto& req = parser_->get();
   if (beast::iequals(req[http::field::expect], "100-continue")) {
