@@ -197,8 +197,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   }
 
   void Send() {
-    host_ = "Host: " + upstream_->name() + "\r\n\r\n";
-    wire_ = {asio::buffer(head_), asio::buffer(host_), asio::buffer(body_.data(), body_.size())};
+    const std::string& host = proxy_.host_lines_[proxy_.IndexOf(upstream_)];
+    wire_ = {asio::buffer(head_), asio::buffer(host), asio::buffer(body_.data(), body_.size())};
     asio::async_write(conn_->stream, wire_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Fail(ec, "reset");
@@ -323,8 +323,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   http::verb method_;
   std::string head_;       // request line and headers but Host, each line ending in CRLF
   std::string_view body_;  // the client's request body
-  std::string host_;       // "Host: <upstream>" and the blank line
-  std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, host_, body_
+  std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, Host line, body_
   std::optional<http::response_parser<http::string_body>> parser_;
   std::unique_ptr<PooledConnection> conn_;
   bool reused_ = false;
@@ -343,6 +342,11 @@ Proxy::Proxy(const GatewayConfig& config, std::vector<std::unique_ptr<Upstream>>
       clock_(clock),
       id_(next_proxy_id.fetch_add(1)),
       budget_(config.retry_budget_ratio, config.retry_budget_min),
+      host_lines_([this] {
+        std::vector<std::string> lines;
+        for (const auto& u : upstreams_) lines.push_back("Host: " + u->name() + "\r\n\r\n");
+        return lines;
+      }()),
       retries_(metrics.AddCounter(
           "closedloop_gateway_retries_total",
           "Failed tries followed by a retry on another upstream, or refused one (and why).",
@@ -375,25 +379,31 @@ size_t Proxy::IndexOf(const Upstream* u) const {
 Upstream* Proxy::Pick(std::span<Upstream* const> tried, CircuitBreaker::Ticket& ticket) {
   const size_t n = upstreams_.size();
   const size_t offset = static_cast<size_t>(rotation_.fetch_add(1, std::memory_order_relaxed));
-  auto skip = [&](const Upstream* u) {
-    return std::find(tried.begin(), tried.end(), u) != tried.end();
-  };
   const bool any_healthy =
       std::any_of(upstreams_.begin(), upstreams_.end(), [](const auto& u) { return u->healthy(); });
   // Candidates by outstanding tries, fewest first; equal ones in rotating order.
-  std::vector<Upstream*> order;
-  order.reserve(n);
-  for (size_t k = 0; k < n; ++k) {
-    Upstream* u = upstreams_[(offset + k) % n].get();
-    if (skip(u) || (any_healthy && !u->healthy())) continue;
-    order.push_back(u);
-  }
-  std::stable_sort(order.begin(), order.end(), [](const Upstream* a, const Upstream* b) {
-    return a->outstanding() < b->outstanding();
-  });
-  for (Upstream* u : order) {
-    ticket = u->breaker().Allow();
-    if (ticket != CircuitBreaker::Ticket::kRejected) return u;
+  // Rounds over the candidates instead of sorting them: no allocation, and the
+  // first candidate's breaker almost always admits the try.
+  std::vector<bool> refused;  // by index; filled only when a breaker refused (rare)
+  for (size_t round = 0; round < n; ++round) {
+    Upstream* best = nullptr;
+    size_t best_index = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = (offset + k) % n;
+      Upstream* u = upstreams_[i].get();
+      if (std::find(tried.begin(), tried.end(), u) != tried.end()) continue;
+      if (any_healthy && !u->healthy()) continue;
+      if (!refused.empty() && refused[i]) continue;
+      if (best == nullptr || u->outstanding() < best->outstanding()) {
+        best = u;
+        best_index = i;
+      }
+    }
+    if (best == nullptr) return nullptr;
+    ticket = best->breaker().Allow();
+    if (ticket != CircuitBreaker::Ticket::kRejected) return best;
+    if (refused.empty()) refused.assign(n, false);
+    refused[best_index] = true;
   }
   return nullptr;
 }

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -67,6 +68,7 @@ class Proxy {
   const Clock& clock_;
   const uint64_t id_;  // tells this proxy's pooled connections from another's
   RetryBudget budget_;
+  const std::vector<std::string> host_lines_;  // per upstream: its Host field and the blank line
   std::atomic<uint64_t> rotation_{0};
   Family<Counter>* retries_;
   Counter& no_upstream_;

@@ -101,7 +101,8 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   void Start();
   // Called on the session's executor when a deferred handler finished.
   void CompleteDeferred(const std::function<void(RequestContext&)>& fill);
-  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
+  // The connection's io_context executor (by type: dispatching to it is direct).
+  auto executor() { return stream_.get_executor(); }
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, PlainStream>;
