@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <sstream>
 
 #include "core/sha256.h"
@@ -59,6 +60,22 @@ std::vector<std::string> SplitScopes(const std::string& s) {
   return out;
 }
 
+std::atomic<uint64_t> next_store_id{1};
+
+// Each io thread's copies of verified keys: the request path finds a key without
+// the store's lock. Valid while the store and its generation match and until the
+// shared entry they were copied from expires; bounded (cleared when full: the
+// shared cache refills it).
+struct ThreadCached {
+  uint64_t store_id = 0;
+  uint64_t generation = 0;
+  std::string hash_hex;
+  Principal principal;
+  int64_t until_ms = 0;
+};
+constexpr size_t kMaxThreadCached = 4096;
+thread_local std::unordered_map<std::string, ThreadCached> thread_cache;  // by prefix
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path,
@@ -112,6 +129,7 @@ Status ApiKeyStore::Revoke(const std::string& id_or_prefix) {
   RETURN_IF_ERROR(q.Step().status());
   if (db_->Changes() == 0) return NotFound("no active API key '" + id_or_prefix + "'");
   cache_.clear();
+  generation_.fetch_add(1, std::memory_order_release);  // and every thread's copies
   return OkStatus();
 }
 
@@ -129,6 +147,8 @@ StatusOr<std::vector<ApiKeyInfo>> ApiKeyStore::List() {
   return out;
 }
 
+uint64_t ApiKeyStore::NextId() { return next_store_id.fetch_add(1); }
+
 StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
   if (key.size() != 4 + kPrefixLen + 1 + kSecretLen || key.substr(0, 4) != "clk_" ||
       key[4 + kPrefixLen] != '_') {
@@ -137,6 +157,28 @@ StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
   const std::string prefix(key.substr(4, kPrefixLen));
   const std::string_view secret = key.substr(5 + kPrefixLen);
   const int64_t now = clock_.NowUnixMillis();
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (auto tl = thread_cache.find(prefix); tl != thread_cache.end() && tl->second.store_id == id_ &&
+                                           tl->second.generation == generation &&
+                                           tl->second.until_ms >= now) {
+    std::string digest = Sha256Hex(secret);
+    if (CRYPTO_memcmp(digest.data(), tl->second.hash_hex.data(), digest.size()) != 0) {
+      return Unauthenticated("API key does not match");
+    }
+    return tl->second.principal;
+  }
+  int64_t until_ms = 0;  // the shared entry's: a copy never outlives it
+  StatusOr<Principal> verified = VerifyShared(prefix, secret, now, until_ms);
+  if (verified.ok()) {
+    if (thread_cache.size() >= kMaxThreadCached) thread_cache.clear();
+    thread_cache.insert_or_assign(
+        prefix, ThreadCached{id_, generation, Sha256Hex(secret), *verified, until_ms});
+  }
+  return verified;
+}
+
+StatusOr<Principal> ApiKeyStore::VerifyShared(const std::string& prefix, std::string_view secret,
+                                              int64_t now, int64_t& until_ms) {
   std::lock_guard lock(mu_);
   auto it = cache_.find(prefix);
   if (it == cache_.end() || it->second.until_ms < now) {
@@ -157,6 +199,7 @@ StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
     c.principal = {q.ColumnText(3), "api_key", q.ColumnText(0), SplitScopes(q.ColumnText(4))};
     c.until_ms = now + cache_ms_;
     it = cache_.insert_or_assign(prefix, std::move(c)).first;
+    until_ms = it->second.until_ms;
     return it->second.principal;
   }
   // Cached: the same secret must be presented (compared as digests, in constant time).
@@ -164,6 +207,7 @@ StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
   if (CRYPTO_memcmp(digest.data(), it->second.hash_hex.data(), digest.size()) != 0) {
     return Unauthenticated("API key does not match");
   }
+  until_ms = it->second.until_ms;
   return it->second.principal;
 }
 

@@ -9,11 +9,15 @@
 // cached for `cache_ms` (so a revocation by another process — the CLI — takes
 // effect within that time; in this process at once).
 //
-// Thread safety: every method from any thread. One mutex guards the connection
-// and the cache; on the request path it is held for a map lookup, and for the
-// SQLite read only on a cache miss (control-plane rate: once per key per cache_ms).
+// Thread safety: every method from any thread. Each thread keeps its own copies
+// of the keys it verified (no lock on the request path; a revocation in this
+// process invalidates them at once); behind them one mutex guards the connection
+// and the shared cache, taken only on a thread's miss, and the SQLite read only
+// on a shared miss (control-plane rate: once per key per cache_ms).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,7 +51,12 @@ class ApiKeyStore {
 
  private:
   ApiKeyStore(std::unique_ptr<SqliteDb> db, const Clock& clock, int64_t cache_ms)
-      : db_(std::move(db)), clock_(clock), cache_ms_(cache_ms) {}
+      : db_(std::move(db)), clock_(clock), cache_ms_(cache_ms), id_(NextId()) {}
+  static uint64_t NextId();
+  // The shared cache and the database (under mu_).
+  // `until_ms`: when the shared entry that verified it expires.
+  StatusOr<Principal> VerifyShared(const std::string& prefix, std::string_view secret, int64_t now,
+                                   int64_t& until_ms);
   struct Cached {
     std::string hash_hex;  // of the secret that verified
     Principal principal;
@@ -58,6 +67,8 @@ class ApiKeyStore {
   std::unordered_map<std::string, Cached> cache_;  // by prefix; guarded by mu_
   const Clock& clock_;
   const int64_t cache_ms_;
+  const uint64_t id_;                    // tells this store's per-thread copies from another's
+  std::atomic<uint64_t> generation_{0};  // bumped by Revoke: older per-thread copies are stale
 };
 
 }  // namespace closedloop

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "support/temp_dir.h"
 
 namespace closedloop {
@@ -56,6 +59,60 @@ TEST(ApiKeyStoreTest, CreateVerifyListRevoke) {
 
   EXPECT_EQ((*store)->Create("x", {"root"}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ((*store)->Create("", {"predict"}).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Verified keys are copied per thread (no lock on the request path); a copy
+// never outlives the shared cache entry it came from, so a revocation by another
+// process (here another store on the same file) takes effect within cache_ms,
+// and one in this process at once, on every thread.
+TEST(ApiKeyStoreTest, PerThreadCopiesExpireWithTheSharedCacheAndOnRevocation) {
+  testing::TempDir dir;
+  FakeClock clock;
+  auto store = ApiKeyStore::Open(dir.File("auth.db"), clock, 1000);
+  auto other = ApiKeyStore::Open(dir.File("auth.db"), clock, 1000);  // "the CLI"
+  ASSERT_TRUE(store.ok() && other.ok());
+  ApiKeyInfo a_info;
+  auto a = (*store)->Create("a", {"predict"}, &a_info);
+  auto b = (*store)->Create("b", {"predict"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*store)->Verify(*a).ok());  // now cached, shared and on this thread
+  ASSERT_TRUE((*other)->Revoke(a_info.prefix).ok());
+  clock.Advance(std::chrono::milliseconds(600));
+  EXPECT_TRUE((*store)->Verify(*a).ok());  // within cache_ms: the cached verification
+  {
+    // A thread that copies the shared entry late (at 600 ms) holds it no longer.
+    std::promise<bool> copied, later;
+    std::promise<void> advanced;
+    std::thread worker([&] {
+      copied.set_value((*store)->Verify(*a).ok());
+      advanced.get_future().wait();
+      later.set_value((*store)->Verify(*a).ok());
+    });
+    EXPECT_TRUE(copied.get_future().get());
+    clock.Advance(std::chrono::milliseconds(500));
+    advanced.set_value();
+    EXPECT_FALSE(later.get_future().get());
+    worker.join();
+  }
+  auto after = (*store)->Verify(*a);  // the shared entry expired, and the copy with it
+  ASSERT_FALSE(after.ok());
+  EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
+
+  // Revoked in this process: refused at once, also on a thread that had a copy.
+  ASSERT_TRUE((*store)->Verify(*b).ok());
+  std::promise<bool> before, after_revoke;
+  std::promise<void> revoked;
+  std::thread worker([&] {  // verifies (making its copy), then again after the revocation
+    before.set_value((*store)->Verify(*b).ok());
+    revoked.get_future().wait();
+    after_revoke.set_value((*store)->Verify(*b).ok());
+  });
+  EXPECT_TRUE(before.get_future().get());
+  ASSERT_TRUE((*store)->Revoke(b->substr(4, 12)).ok());
+  revoked.set_value();
+  EXPECT_FALSE((*store)->Verify(*b).ok());
+  EXPECT_FALSE(after_revoke.get_future().get());
+  worker.join();
 }
 
 }  // namespace
