@@ -32,6 +32,10 @@ std::atomic<uint64_t> next_proxy_id{1};
 // per asynchronous operation.
 using UpstreamStream = beast::basic_stream<asio::ip::tcp, asio::io_context::executor_type>;
 
+using TryTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                            asio::wait_traits<std::chrono::steady_clock>,
+                                            asio::io_context::executor_type>;
+
 struct PooledConnection {
   explicit PooledConnection(asio::io_context& ioc) : stream(ioc.get_executor()) {
     buffer.reserve(
@@ -108,6 +112,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   ProxyCall(Proxy& proxy, RequestContext& ctx, std::shared_ptr<DeferredResponse> deferred)
       : proxy_(proxy),
         ioc_(static_cast<asio::io_context&>(asio::query(ctx.executor, asio::execution::context))),
+        timer_(ioc_.get_executor()),
         deferred_(std::move(deferred)),
         idempotent_(Idempotent(ctx.request)),
         start_(proxy.clock_.MonotonicNow()),
@@ -179,13 +184,12 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
       }
     }
     reused_ = conn_ != nullptr;
+    ArmTimer(timeout);
     if (reused_) {
-      conn_->stream.expires_after(timeout);
       Send();
       return true;
     }
     conn_ = std::make_unique<PooledConnection>(ioc_);
-    conn_->stream.expires_after(timeout);
     conn_->stream.async_connect(
         upstream_->endpoint(), [self = shared_from_this()](beast::error_code ec) {
           if (ec) return self->Fail(ec, "connect");
@@ -222,7 +226,28 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     return std::chrono::duration<double>(proxy_.clock_.MonotonicNow() - try_start_).count();
   }
 
+  // One timer per try (connect to last byte) instead of one per socket operation:
+  // when it fires the connection is closed, and the pending operation fails
+  // (operation_aborted), reported as a timeout.
+  void ArmTimer(std::chrono::steady_clock::duration timeout) {
+    try_over_ = false;
+    timed_out_ = false;
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this(), attempt = tries_](beast::error_code ec) {
+      if (ec || self->tries_ != attempt || self->try_over_ || !self->conn_) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->conn_->stream.socket().close(ignored);
+    });
+  }
+
+  void EndTry() {
+    try_over_ = true;
+    timer_.cancel();
+  }
+
   void OnResponse() {
+    EndTry();
     auto& res = parser_->get();
     const unsigned status = res.result_int();
     const bool failed = status == 502 || status == 503 || status == 504;
@@ -255,7 +280,6 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void Release() {
     auto& idle = idle_pool[PoolKey(proxy_.id_, proxy_.IndexOf(upstream_))];
     if (idle.size() >= proxy_.config_.max_idle_per_upstream) return;
-    conn_->stream.expires_never();
     conn_->buffer.consume(conn_->buffer.size());
     conn_->idle_since = proxy_.clock_.MonotonicNow();
     idle.push_back(std::move(conn_));
@@ -281,7 +305,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   }
 
   void Fail(beast::error_code ec, const char* kind) {
-    const bool timeout = ec == beast::error::timeout;
+    EndTry();
+    const bool timeout = timed_out_ || ec == beast::error::timeout;
     if (timeout) kind = "timeout";
     upstream_->EndTry(0, kind, TrySeconds());
     upstream_->breaker().Record(ticket_, false);
@@ -317,6 +342,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
 
   Proxy& proxy_;
   asio::io_context& ioc_;  // the connection's io thread's (every server executor is one's)
+  TryTimer timer_;         // the try's deadline
   std::shared_ptr<DeferredResponse> deferred_;
   const bool idempotent_;
   const SteadyTime start_, deadline_;
@@ -326,6 +352,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, Host line, body_
   std::optional<http::response_parser<http::string_body>> parser_;
   std::unique_ptr<PooledConnection> conn_;
+  bool try_over_ = false;   // the try has its outcome; a late timer does nothing
+  bool timed_out_ = false;  // the timer closed the connection
   bool reused_ = false;
   bool sent_ = false;
   Upstream* upstream_ = nullptr;
