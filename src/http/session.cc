@@ -26,7 +26,7 @@ bool IsHttpParseError(const beast::error_code& ec) {
 
 template <class Stream>
 BasicHttpSession<Stream>::BasicHttpSession(Stream stream, ServerShared& shared)
-    : stream_(std::move(stream)), shared_(shared) {
+    : stream_(std::move(stream)), shared_(shared), timer_(tcp().get_executor()) {
   beast::error_code ec;
   auto peer = tcp().socket().remote_endpoint(ec);
   if (!ec) client_ip_ = peer.address().to_string();
@@ -37,7 +37,7 @@ BasicHttpSession<Stream>::BasicHttpSession(Stream stream, ServerShared& shared)
 template <class Stream>
 void BasicHttpSession<Stream>::Start() {
   if constexpr (kTls) {
-    tcp().expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
+    SetDeadline(shared_.config.header_timeout_ms);
     stream_.async_handshake(boost::asio::ssl::stream_base::server,
                             [self = this->shared_from_this()](beast::error_code ec) {
                               if (ec) {  // not TLS, a bad certificate exchange, or too slow
@@ -65,7 +65,7 @@ void BasicHttpSession<Stream>::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
   parser_->body_limit(shared_.config.body_limit_bytes);
-  tcp().expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
+  SetDeadline(shared_.config.header_timeout_ms);
   http::async_read_header(
       stream_, buffer_, *parser_,
       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -73,6 +73,7 @@ void BasicHttpSession<Stream>::ReadHeader() {
 
 template <class Stream>
 void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
+  if (timed_out_) ec = beast::error::timeout;
   if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted) {
     return Close();
   }
@@ -109,7 +110,7 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     boost::asio::async_write(stream_, boost::asio::buffer(kContinue.data(), kContinue.size()),
                              [self = this->shared_from_this()](beast::error_code wec, size_t) {
-                               if (wec) return self->Close();
+                               if (wec || self->timed_out_) return self->Close();
                                self->ReadBody();
                              });
     return;
@@ -119,7 +120,7 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
 
 template <class Stream>
 void BasicHttpSession<Stream>::ReadBody() {
-  tcp().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  SetDeadline(shared_.config.body_timeout_ms);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
@@ -127,6 +128,7 @@ void BasicHttpSession<Stream>::ReadBody() {
 
 template <class Stream>
 void BasicHttpSession<Stream>::OnBody(beast::error_code ec) {
+  if (timed_out_) ec = beast::error::timeout;
   if (ec == http::error::body_limit) {
     return FailRequest(413, "request body exceeds the limit of " +
                                 std::to_string(shared_.config.body_limit_bytes) + " bytes");
@@ -163,6 +165,7 @@ class SessionDeferred final : public DeferredResponse {
 
 template <class Stream>
 void BasicHttpSession<Stream>::Handle() {
+  ClearDeadline();  // no timeout while the request is handled: only on the client's side
   exchange_.request = parser_->release();
   head_request_ = exchange_.request.method() == http::verb::head;
   exchange_.client_ip = client_ip_;
@@ -182,6 +185,8 @@ void BasicHttpSession<Stream>::UpgradeToWebSocket() {
     shared_.in_flight.fetch_sub(1);
     shared_.in_flight_gauge->Add(-1);
   }
+  done_ = true;  // the WebSocket session keeps its own time from here
+  timer_.cancel();
   RequestContext& ctx = *exchange_.ctx;
   auto ws = std::make_shared<BasicWebSocketSession<Stream>>(
       std::move(stream_), shared_, std::move(exchange_.request), std::move(ctx.websocket),
@@ -204,7 +209,7 @@ void BasicHttpSession<Stream>::WriteResponse() {
   wire_ = {boost::asio::buffer(exchange_.head),
            boost::asio::buffer(exchange_.body.data(), head_request_ ? 0 : exchange_.body.size())};
   // A client that does not read its response is cut off like one that does not send.
-  tcp().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+  SetDeadline(shared_.config.body_timeout_ms);
   boost::asio::async_write(
       stream_, wire_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
         self->OnWrite(ec, keep_alive);
@@ -213,6 +218,7 @@ void BasicHttpSession<Stream>::WriteResponse() {
 
 template <class Stream>
 void BasicHttpSession<Stream>::OnWrite(beast::error_code ec, bool keep_alive) {
+  if (timed_out_) ec = beast::error::timeout;
   if (counted_in_flight_) {
     counted_in_flight_ = false;
     shared_.in_flight.fetch_sub(1);
@@ -237,7 +243,7 @@ template <class Stream>
 void BasicHttpSession<Stream>::LingeringClose() {
   beast::error_code ec;
   tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-  tcp().expires_after(std::chrono::seconds(2));
+  SetDeadline(2000);
   Discard();
 }
 
@@ -255,17 +261,59 @@ void BasicHttpSession<Stream>::Discard() {
 template <class Stream>
 void BasicHttpSession<Stream>::Close() {
   if constexpr (kTls) {  // close_notify first (bounded), so the client sees a clean end
-    tcp().expires_after(std::chrono::seconds(1));
-    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-      beast::error_code ec;
-      self->tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-      self->tcp().close();
-    });
-    return;
+    if (!timed_out_) {
+      SetDeadline(1000);
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+      return;
+    }
   }
+  CloseSocket();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::CloseSocket() {
+  done_ = true;
+  timer_.cancel();
   beast::error_code ec;
   tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   tcp().close();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::SetDeadline(int milliseconds) {
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
+  if (timer_armed_ && timer_at_ <= deadline_) return;  // it fires first, then looks again
+  ArmTimer();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::ClearDeadline() {
+  deadline_ = std::chrono::steady_clock::time_point::max();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::ArmTimer() {
+  timer_armed_ = true;
+  timer_at_ = deadline_;
+  const uint64_t generation = ++timer_generation_;
+  timer_.expires_at(deadline_);  // a wait already pending ends as operation_aborted
+  timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
+    self->OnTimer(ec, generation);
+  });
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::OnTimer(beast::error_code ec, uint64_t generation) {
+  if (generation != timer_generation_) return;  // superseded by a later ArmTimer
+  timer_armed_ = false;
+  if (ec || done_ || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+  if (std::chrono::steady_clock::now() < deadline_) return ArmTimer();  // moved on meanwhile
+  // Past the deadline: closing the socket ends the pending operation
+  // (operation_aborted), which its handler reports as the timeout it is.
+  timed_out_ = true;
+  beast::error_code ignored;
+  tcp().socket().close(ignored);
 }
 
 template class BasicHttpSession<PlainStream>;

@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -117,7 +118,19 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   void OnWrite(boost::beast::error_code ec, bool keep_alive);
   // Answers a protocol-level error and closes the connection after the write.
   void FailRequest(unsigned status, std::string_view message);
+  // Closes, TLS first sending close_notify (bounded by a 1 s deadline).
   void Close();
+  void CloseSocket();
+  // Timeouts: one deadline at a time (header, body, write, lingering close) and one
+  // lazily armed timer per connection. Moving the deadline costs a clock read: the
+  // timer is re-armed only when it fires before the deadline it finds then (or the
+  // deadline moved earlier than it), so a busy keep-alive connection re-arms about
+  // once per timeout period, not per request. Past the deadline the socket is
+  // closed and the pending operation reports beast::error::timeout.
+  void SetDeadline(int milliseconds);
+  void ClearDeadline();  // while a request is handled
+  void ArmTimer();
+  void OnTimer(boost::beast::error_code ec, uint64_t generation);
   // After an error response with unread input: half-close, discard what the client
   // still sends (bounded in bytes and time), then close. Closing with unread data
   // would make the kernel send RST, and the client could lose the error response.
@@ -137,6 +150,16 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   std::string client_ip_;
   std::array<boost::asio::const_buffer, 2> wire_;  // the answer's head and body
   std::array<char, 16384> discard_buf_;
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                    boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    boost::asio::io_context::executor_type>
+      timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point timer_at_;  // when the armed timer fires
+  uint64_t timer_generation_ = 0;
+  bool timer_armed_ = false;
+  bool timed_out_ = false;
+  bool done_ = false;  // closed or upgraded: the timer only lets go
 };
 
 using TlsStream = boost::beast::ssl_stream<PlainStream>;
