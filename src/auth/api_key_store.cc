@@ -63,13 +63,15 @@ std::vector<std::string> SplitScopes(const std::string& s) {
 std::atomic<uint64_t> next_store_id{1};
 
 // Each io thread's copies of verified keys: the request path finds a key without
-// the store's lock. Valid while the store and its generation match and until the
-// shared entry they were copied from expires; bounded (cleared when full: the
-// shared cache refills it).
+// the store's lock, and compares the presented secret with the one that verified
+// (constant time) instead of hashing it again. Valid while the store and its
+// generation match and until the shared entry they were copied from expires;
+// bounded (cleared when full: the shared cache refills it). Only in memory, for
+// at most cache_ms, like the requests that carry the key; never written anywhere.
 struct ThreadCached {
   uint64_t store_id = 0;
   uint64_t generation = 0;
-  std::string hash_hex;
+  std::string secret;
   Principal principal;
   int64_t until_ms = 0;
 };
@@ -161,8 +163,9 @@ StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
   if (auto tl = thread_cache.find(prefix); tl != thread_cache.end() && tl->second.store_id == id_ &&
                                            tl->second.generation == generation &&
                                            tl->second.until_ms >= now) {
-    std::string digest = Sha256Hex(secret);
-    if (CRYPTO_memcmp(digest.data(), tl->second.hash_hex.data(), digest.size()) != 0) {
+    const std::string& known = tl->second.secret;  // same length: the key's format fixes it
+    if (known.size() != secret.size() ||
+        CRYPTO_memcmp(known.data(), secret.data(), secret.size()) != 0) {
       return Unauthenticated("API key does not match");
     }
     return tl->second.principal;
@@ -172,7 +175,7 @@ StatusOr<Principal> ApiKeyStore::Verify(std::string_view key) {
   if (verified.ok()) {
     if (thread_cache.size() >= kMaxThreadCached) thread_cache.clear();
     thread_cache.insert_or_assign(
-        prefix, ThreadCached{id_, generation, Sha256Hex(secret), *verified, until_ms});
+        prefix, ThreadCached{id_, generation, std::string(secret), *verified, until_ms});
   }
   return verified;
 }

@@ -10,10 +10,11 @@
 // effect within that time; in this process at once).
 //
 // Thread safety: every method from any thread. Each thread keeps its own copies
-// of the keys it verified (no lock on the request path; a revocation in this
-// process invalidates them at once); behind them one mutex guards the connection
-// and the shared cache, taken only on a thread's miss, and the SQLite read only
-// on a shared miss (control-plane rate: once per key per cache_ms).
+// of the keys it verified, in memory only (no lock and no hashing on the request
+// path; a revocation in this process invalidates them at once); behind them one
+// mutex guards the connection and the shared cache, taken only on a thread's
+// miss, and the SQLite read only on a shared miss (control-plane rate: once per
+// key per cache_ms).
 #pragma once
 
 #include <atomic>

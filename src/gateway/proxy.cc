@@ -15,6 +15,7 @@
 
 #include "core/logging.h"
 #include "core/trace_context.h"
+#include "gateway/upstream_response_parser.h"
 #include "http/request_context.h"
 
 namespace closedloop {
@@ -30,7 +31,7 @@ std::atomic<uint64_t> next_proxy_id{1};
 
 // Bound to its io thread's io_context by type: no type-erased executor copies
 // per asynchronous operation.
-using UpstreamStream = beast::basic_stream<asio::ip::tcp, asio::io_context::executor_type>;
+using UpstreamStream = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
 using TryTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                             asio::wait_traits<std::chrono::steady_clock>,
@@ -64,25 +65,8 @@ uint64_t PoolKey(uint64_t proxy_id, size_t upstream_index) {
 // (the upstream closed it) or stray bytes both mean it must go.
 bool StillOpen(PooledConnection& c) {
   char byte;
-  const ssize_t n = ::recv(c.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t n = ::recv(c.stream.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-bool HopByHop(http::field f) {
-  switch (f) {
-    case http::field::connection:
-    case http::field::keep_alive:
-    case http::field::proxy_connection:
-    case http::field::proxy_authenticate:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::transfer_encoding:
-    case http::field::upgrade:
-    case http::field::content_length:
-      return true;
-    default:
-      return false;
-  }
 }
 
 bool Idempotent(const HttpRequest& req) {
@@ -125,7 +109,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     head_.append(in.method_string()).append(" ").append(in.target()).append(" HTTP/1.1\r\n");
     std::string_view forwarded_for;
     for (const auto& f : in) {
-      if (HopByHop(f.name()) || f.name() == http::field::host || f.name() == http::field::expect) {
+      if (IsHopByHopField(f.name()) || f.name() == http::field::host ||
+          f.name() == http::field::expect) {
         continue;
       }
       if (beast::iequals(f.name_string(), "traceparent")) continue;
@@ -194,7 +179,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
         upstream_->endpoint(), [self = shared_from_this()](beast::error_code ec) {
           if (ec) return self->Fail(ec, "connect");
           beast::error_code opt;
-          self->conn_->stream.socket().set_option(asio::ip::tcp::no_delay(true), opt);
+          self->conn_->stream.set_option(asio::ip::tcp::no_delay(true), opt);
           self->Send();
         });
     return true;
@@ -237,7 +222,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
       if (ec || self->tries_ != attempt || self->try_over_ || !self->conn_) return;
       self->timed_out_ = true;
       beast::error_code ignored;
-      self->conn_->stream.socket().close(ignored);
+      self->conn_->stream.close(ignored);
     });
   }
 
@@ -248,8 +233,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
 
   void OnResponse() {
     EndTry();
-    auto& res = parser_->get();
-    const unsigned status = res.result_int();
+    UpstreamResponseParser& res = *parser_;
+    const unsigned status = res.status;
     const bool failed = status == 502 || status == 503 || status == 504;
     upstream_->EndTry(status, failed ? "status" : nullptr, TrySeconds());
     upstream_->breaker().Record(ticket_, !failed);
@@ -260,17 +245,9 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     }
     Answer a;
     a.status = status;
-    for (const auto& f : res) {
-      if (HopByHop(f.name()) || f.name() == http::field::server || f.name() == http::field::date) {
-        continue;
-      }
-      if (f.name() == http::field::content_type) {
-        a.content_type = std::string(f.value());
-      } else if (!beast::iequals(f.name_string(), "traceparent")) {
-        a.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-      }
-    }
-    a.body = std::move(res.body());
+    if (!res.content_type.empty()) a.content_type = std::move(res.content_type);
+    a.headers = std::move(res.headers);
+    a.body = std::move(res.body);
     if (reusable) Release();
     conn_.reset();
     Finish(std::move(a));
@@ -350,7 +327,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   std::string head_;       // request line and headers but Host, each line ending in CRLF
   std::string_view body_;  // the client's request body
   std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, Host line, body_
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<UpstreamResponseParser> parser_;
   std::unique_ptr<PooledConnection> conn_;
   bool try_over_ = false;   // the try has its outcome; a late timer does nothing
   bool timed_out_ = false;  // the timer closed the connection

@@ -28,7 +28,7 @@ template <class Stream>
 BasicHttpSession<Stream>::BasicHttpSession(Stream stream, ServerShared& shared)
     : stream_(std::move(stream)), shared_(shared), timer_(tcp().get_executor()) {
   beast::error_code ec;
-  auto peer = tcp().socket().remote_endpoint(ec);
+  auto peer = tcp().remote_endpoint(ec);
   if (!ec) client_ip_ = peer.address().to_string();
   shared_.connections_total->Inc();
   shared_.connections_open->Add(1);
@@ -42,7 +42,8 @@ void BasicHttpSession<Stream>::Start() {
                             [self = this->shared_from_this()](beast::error_code ec) {
                               if (ec) {  // not TLS, a bad certificate exchange, or too slow
                                 self->shared_.connection_errors->Inc();
-                                return self->tcp().close();
+                                beast::error_code ignored;
+                                return self->tcp().close(ignored);
                               }
                               self->ReadHeader();
                             });
@@ -242,7 +243,7 @@ void BasicHttpSession<Stream>::FailRequest(unsigned status, std::string_view mes
 template <class Stream>
 void BasicHttpSession<Stream>::LingeringClose() {
   beast::error_code ec;
-  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
   SetDeadline(2000);
   Discard();
 }
@@ -276,8 +277,8 @@ void BasicHttpSession<Stream>::CloseSocket() {
   done_ = true;
   timer_.cancel();
   beast::error_code ec;
-  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-  tcp().close();
+  tcp().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  tcp().close(ec);
 }
 
 template <class Stream>
@@ -313,7 +314,7 @@ void BasicHttpSession<Stream>::OnTimer(beast::error_code ec, uint64_t generation
   // (operation_aborted), which its handler reports as the timeout it is.
   timed_out_ = true;
   beast::error_code ignored;
-  tcp().socket().close(ignored);
+  tcp().close(ignored);
 }
 
 template class BasicHttpSession<PlainStream>;

@@ -87,10 +87,11 @@ struct ServerShared {
   std::unique_ptr<boost::asio::ssl::context> tls;
 };
 
-// A connection's TCP stream, bound to its io thread's io_context by type (not a
-// type-erased executor: no executor copies per asynchronous operation).
+// A connection's TCP socket, bound to its io thread's io_context by type (not a
+// type-erased executor: no executor copies per asynchronous operation). A plain
+// socket: the session keeps its own deadlines (no per-operation timers).
 using PlainStream =
-    boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 // One connection: plain TCP (HttpSession) or TLS (HttpsSession, the handshake
 // first). Both are instantiated in session.cc.

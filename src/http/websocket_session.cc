@@ -33,7 +33,6 @@ BasicWebSocketSession<Stream>::~BasicWebSocketSession() {
 
 template <class Stream>
 void BasicWebSocketSession<Stream>::Start() {
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = std::chrono::milliseconds(shared_.config.header_timeout_ms);
   timeout.idle_timeout = std::chrono::milliseconds(shared_.config.websocket_idle_timeout_ms);
