@@ -39,19 +39,11 @@ class RelayAnswer final : public DeferredResponse {
 
 }  // namespace
 
-void StreamRelay::Register(Router& router) {
-  router.Add(http::verb::get, "/v1/stream",
-             [self = shared_from_this()](RequestContext& ctx) { AcceptStreamUpgrade(ctx, self); });
-}
+void StreamRelay::Register(Router& router) { RegisterStreamRoute(router, shared_from_this()); }
 
 void StreamRelay::OnMessage(const WebSocketMessage& m, WebSocketReply reply) {
-  std::string refusal;
-  std::optional<StreamMessage> message = ParseStreamMessage(m.text, refusal);
-  if (!message) return reply(std::move(refusal));
-  unsigned status = 0;
-  if (m.admit && !m.admit(status, refusal)) {
-    return reply(StreamAnswer(message->id_json, status, refusal));
-  }
+  std::optional<StreamMessage> message = AdmitStreamMessage(m, reply);
+  if (!message) return;
   auto r = std::make_shared<RelayedMessage>();
   r->request = HttpRequest(http::verb::post, "/v1/predict", 11);
   r->request.set(http::field::content_type, "application/json");

@@ -76,15 +76,33 @@ std::string StreamPredictBody(const StreamMessage& message) {
   return std::move(w).Take();
 }
 
-void AcceptStreamUpgrade(RequestContext& ctx, std::shared_ptr<WebSocketHandler> handler) {
-  if (!boost::beast::websocket::is_upgrade(ctx.request)) {
-    ctx.Json(426, ErrorBody("/v1/stream is a WebSocket endpoint: send a GET with "
-                            "'Upgrade: websocket'"));
-    ctx.headers.emplace_back("Upgrade", "websocket");
-    return;
+void RegisterStreamRoute(Router& router, std::shared_ptr<WebSocketHandler> handler) {
+  router.Add(boost::beast::http::verb::get, "/v1/stream", [handler](RequestContext& ctx) {
+    if (!boost::beast::websocket::is_upgrade(ctx.request)) {
+      ctx.Json(426, ErrorBody("/v1/stream is a WebSocket endpoint: send a GET with "
+                              "'Upgrade: websocket'"));
+      ctx.headers.emplace_back("Upgrade", "websocket");
+      return;
+    }
+    ctx.websocket = handler;
+    ctx.status = 101;
+  });
+}
+
+std::optional<StreamMessage> AdmitStreamMessage(const WebSocketMessage& m,
+                                                const WebSocketReply& reply) {
+  std::string refusal;
+  std::optional<StreamMessage> message = ParseStreamMessage(m.text, refusal);
+  if (!message) {
+    reply(std::move(refusal));
+    return std::nullopt;
   }
-  ctx.websocket = std::move(handler);
-  ctx.status = 101;
+  unsigned status = 0;
+  if (m.admit && !m.admit(status, refusal)) {
+    reply(StreamAnswer(message->id_json, status, refusal));
+    return std::nullopt;
+  }
+  return message;
 }
 
 }  // namespace closedloop

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "http/request_context.h"
+#include "http/router.h"
 
 namespace closedloop {
 
@@ -37,8 +38,15 @@ std::string StreamAnswer(std::string_view id_json, unsigned status, std::string_
 // The POST /v1/predict body for a message: {"model","text"[,"top_k"]}.
 std::string StreamPredictBody(const StreamMessage& message);
 
-// The handler of GET /v1/stream: a WebSocket upgrade hands the connection to
-// `handler` (status 101); a plain GET is answered 426 with Upgrade: websocket.
-void AcceptStreamUpgrade(RequestContext& ctx, std::shared_ptr<WebSocketHandler> handler);
+// Registers GET /v1/stream: a WebSocket upgrade hands the connection to `handler`
+// (status 101; the router keeps it alive); a plain GET is answered 426 with
+// Upgrade: websocket.
+void RegisterStreamRoute(Router& router, std::shared_ptr<WebSocketHandler> handler);
+
+// The first steps of answering a message: parse it and run the per-message checks.
+// Returns the message to answer, or nullopt after replying with the refusal (400,
+// or the admission's status, e.g. 429).
+std::optional<StreamMessage> AdmitStreamMessage(const WebSocketMessage& m,
+                                                const WebSocketReply& reply);
 
 }  // namespace closedloop
