@@ -152,6 +152,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     upstream_ = proxy_.Pick(std::span<Upstream* const>(tried_.data(), tries_), ticket_);
     if (upstream_ == nullptr) return false;
     tried_[tries_++] = upstream_;
+    upstream_index_ = proxy_.IndexOf(upstream_);
     upstream_->BeginTry();
     try_start_ = proxy_.clock_.MonotonicNow();
     sent_ = false;
@@ -159,7 +160,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
         std::min(deadline_, try_start_ + std::chrono::milliseconds(proxy_.config_.try_timeout_ms));
     const auto timeout = std::max(std::chrono::steady_clock::duration(std::chrono::milliseconds(1)),
                                   try_deadline - try_start_);
-    auto& idle = idle_pool[PoolKey(proxy_.id_, proxy_.IndexOf(upstream_))];
+    auto& idle = idle_pool[PoolKey(proxy_.id_, upstream_index_)];
     while (!idle.empty()) {
       std::unique_ptr<PooledConnection> c = std::move(idle.back());
       idle.pop_back();
@@ -186,7 +187,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   }
 
   void Send() {
-    const std::string& host = proxy_.host_lines_[proxy_.IndexOf(upstream_)];
+    const std::string& host = proxy_.host_lines_[upstream_index_];
     wire_ = {asio::buffer(head_), asio::buffer(host), asio::buffer(body_.data(), body_.size())};
     asio::async_write(conn_->stream, wire_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -255,7 +256,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
 
   // The connection goes back to this thread's pool for the next request.
   void Release() {
-    auto& idle = idle_pool[PoolKey(proxy_.id_, proxy_.IndexOf(upstream_))];
+    auto& idle = idle_pool[PoolKey(proxy_.id_, upstream_index_)];
     if (idle.size() >= proxy_.config_.max_idle_per_upstream) return;
     conn_->buffer.consume(conn_->buffer.size());
     conn_->idle_since = proxy_.clock_.MonotonicNow();
@@ -283,7 +284,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
 
   void Fail(beast::error_code ec, const char* kind) {
     EndTry();
-    const bool timeout = timed_out_ || ec == beast::error::timeout;
+    const bool timeout = timed_out_;  // only the try's timer times a try out
     if (timeout) kind = "timeout";
     upstream_->EndTry(0, kind, TrySeconds());
     upstream_->breaker().Record(ticket_, false);
@@ -334,6 +335,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   bool reused_ = false;
   bool sent_ = false;
   Upstream* upstream_ = nullptr;
+  size_t upstream_index_ = 0;  // upstream_'s place in the proxy (pool key, Host line)
   CircuitBreaker::Ticket ticket_ = CircuitBreaker::Ticket::kRejected;
   std::array<Upstream*, 2> tried_{};  // one try and one retry
   size_t tries_ = 0;

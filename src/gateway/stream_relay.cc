@@ -48,10 +48,8 @@ void StreamRelay::OnMessage(const WebSocketMessage& m, WebSocketReply reply) {
   r->request = HttpRequest(http::verb::post, "/v1/predict", 11);
   r->request.set(http::field::content_type, "application/json");
   if (m.upgrade_headers != nullptr) {  // the replica may check the credentials too
-    for (http::field f : {http::field::authorization}) {
-      auto it = m.upgrade_headers->find(f);
-      if (it != m.upgrade_headers->end()) r->request.set(f, it->value());
-    }
+    auto auth = m.upgrade_headers->find(http::field::authorization);
+    if (auth != m.upgrade_headers->end()) r->request.set(http::field::authorization, auth->value());
     auto key = m.upgrade_headers->find("X-Api-Key");
     if (key != m.upgrade_headers->end()) r->request.set("X-Api-Key", key->value());
   }
