@@ -410,13 +410,14 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (r.max_keys < 64) return InvalidArgument("'rate_limit.max_keys' must be >= 64");
   }
   if (const auto* s = Section(root, "gateway")) {
-    RETURN_IF_ERROR(CheckKeys(
-        *s, "gateway",
-        {"upstreams", "try_timeout_ms", "timeout_ms", "retry_budget_ratio", "retry_budget_min",
-         "max_idle_per_upstream", "max_response_bytes", "health_interval_ms", "health_timeout_ms",
-         "healthy_threshold", "unhealthy_threshold", "breaker_consecutive_failures",
-         "breaker_failure_rate", "breaker_min_requests", "breaker_window_ms", "breaker_open_ms",
-         "breaker_max_open_ms", "breaker_close_successes"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "gateway",
+                  {"upstreams", "try_timeout_ms", "timeout_ms", "retry_budget_ratio",
+                   "retry_budget_min", "max_idle_per_upstream", "pipeline_depth",
+                   "max_response_bytes", "health_interval_ms", "health_timeout_ms",
+                   "healthy_threshold", "unhealthy_threshold", "breaker_consecutive_failures",
+                   "breaker_failure_rate", "breaker_min_requests", "breaker_window_ms",
+                   "breaker_open_ms", "breaker_max_open_ms", "breaker_close_successes"}));
     auto& g = c.gateway;
     RETURN_IF_ERROR(ReadStrings(*s, "gateway", "upstreams", g.upstreams));
     RETURN_IF_ERROR(Read(*s, "gateway", "try_timeout_ms", g.try_timeout_ms));
@@ -424,6 +425,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "gateway", "retry_budget_ratio", g.retry_budget_ratio));
     RETURN_IF_ERROR(Read(*s, "gateway", "retry_budget_min", g.retry_budget_min));
     RETURN_IF_ERROR(Read(*s, "gateway", "max_idle_per_upstream", g.max_idle_per_upstream));
+    RETURN_IF_ERROR(Read(*s, "gateway", "pipeline_depth", g.pipeline_depth));
+    if (g.pipeline_depth < 1 || g.pipeline_depth > 64) {
+      return InvalidArgument("'gateway.pipeline_depth' must be between 1 and 64");
+    }
     RETURN_IF_ERROR(Read(*s, "gateway", "max_response_bytes", g.max_response_bytes));
     RETURN_IF_ERROR(Read(*s, "gateway", "health_interval_ms", g.health_interval_ms));
     RETURN_IF_ERROR(Read(*s, "gateway", "health_timeout_ms", g.health_timeout_ms));

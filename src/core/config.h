@@ -200,6 +200,9 @@ struct GatewayConfig {
   double retry_budget_ratio = 0.2;     // retries at most this share of requests ...
   int retry_budget_min = 10;           // ... plus this many (the budget's initial tokens)
   size_t max_idle_per_upstream = 256;  // pooled keep-alive connections per upstream and io thread
+  // Requests in flight on one upstream connection (HTTP/1.1 pipelining; 1: none).
+  // Those of one turn of an io thread's loop go out in one write.
+  size_t pipeline_depth = 4;
   size_t max_response_bytes = 64 << 20;
   int health_interval_ms = 1000;  // active health check: GET /v2/health/ready on each upstream
   int health_timeout_ms = 500;

@@ -15,6 +15,7 @@
 
 #include "core/logging.h"
 #include "core/trace_context.h"
+#include "gateway/upstream_connection.h"
 #include "gateway/upstream_response_parser.h"
 #include "http/request_context.h"
 
@@ -29,44 +30,23 @@ namespace {
 
 std::atomic<uint64_t> next_proxy_id{1};
 
-// Bound to its io thread's io_context by type: no type-erased executor copies
-// per asynchronous operation.
-using UpstreamStream = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
-
 using TryTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                             asio::wait_traits<std::chrono::steady_clock>,
                                             asio::io_context::executor_type>;
 
-struct PooledConnection {
-  explicit PooledConnection(asio::io_context& ioc) : stream(ioc.get_executor()) {
-    buffer.reserve(
-        16384);  // a whole answer in one read (beast reads 512 bytes into an empty buffer)
-  }
-  UpstreamStream stream;
-  beast::flat_buffer buffer;
-  SteadyTime idle_since;
-};
-
-// Below this idle time a pooled connection is used without the liveness check:
-// the replica closes idle keep-alive connections after seconds, not milliseconds,
-// and a connection that fails anyway is retried like any failed try.
+// Below this idle time an empty pooled connection is used without the liveness
+// check: the replica closes idle keep-alive connections after seconds, not
+// milliseconds, and a connection that fails anyway is retried like any failed try.
 constexpr auto kCheckIdleAfter = std::chrono::milliseconds(1000);
 
-// Idle keep-alive connections of the io thread that made them, by proxy and
+// The upstream connections of the io thread that made them, by proxy and
 // upstream. Only that thread touches them (their sockets run on its io_context),
 // and they close when the thread ends, before its io_context is destroyed.
-thread_local std::unordered_map<uint64_t, std::vector<std::unique_ptr<PooledConnection>>> idle_pool;
+thread_local std::unordered_map<uint64_t, std::vector<std::shared_ptr<UpstreamConnection>>>
+    connection_pool;
 
 uint64_t PoolKey(uint64_t proxy_id, size_t upstream_index) {
   return proxy_id << 16 | static_cast<uint64_t>(upstream_index);
-}
-
-// A pooled connection is usable only while nothing is waiting on it: an EOF
-// (the upstream closed it) or stray bytes both mean it must go.
-bool StillOpen(PooledConnection& c) {
-  char byte;
-  const ssize_t n = ::recv(c.stream.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 bool Idempotent(const HttpRequest& req) {
@@ -91,7 +71,7 @@ struct Answer {
 }  // namespace
 
 // One forwarded request: its tries, on the connection's io thread.
-class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
+class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_this<ProxyCall> {
  public:
   ProxyCall(Proxy& proxy, RequestContext& ctx, std::shared_ptr<DeferredResponse> deferred)
       : proxy_(proxy),
@@ -160,53 +140,74 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
         std::min(deadline_, try_start_ + std::chrono::milliseconds(proxy_.config_.try_timeout_ms));
     const auto timeout = std::max(std::chrono::steady_clock::duration(std::chrono::milliseconds(1)),
                                   try_deadline - try_start_);
-    auto& idle = idle_pool[PoolKey(proxy_.id_, upstream_index_)];
-    while (!idle.empty()) {
-      std::unique_ptr<PooledConnection> c = std::move(idle.back());
-      idle.pop_back();
-      if (try_start_ - c->idle_since < kCheckIdleAfter || StillOpen(*c)) {
-        conn_ = std::move(c);
-        break;
-      }
-    }
-    reused_ = conn_ != nullptr;
     ArmTimer(timeout);
-    if (reused_) {
-      Send();
-      return true;
-    }
-    conn_ = std::make_unique<PooledConnection>(ioc_);
-    conn_->stream.async_connect(
-        upstream_->endpoint(), [self = shared_from_this()](beast::error_code ec) {
-          if (ec) return self->Fail(ec, "connect");
-          beast::error_code opt;
-          self->conn_->stream.set_option(asio::ip::tcp::no_delay(true), opt);
-          self->Send();
-        });
+    conn_ = Connection();
+    conn_->Add(shared_from_this(), !idempotent_);
     return true;
   }
 
-  void Send() {
-    const std::string& host = proxy_.host_lines_[upstream_index_];
-    wire_ = {asio::buffer(head_), asio::buffer(host), asio::buffer(body_.data(), body_.size())};
-    asio::async_write(conn_->stream, wire_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) return self->Fail(ec, "reset");
-                        self->sent_ = true;
-                        self->Receive();
-                      });
+  // The connection for this try: one whose write has yet to start, which the
+  // request joins (one write for the requests of one turn of the io loop); else
+  // the least loaded one that takes it; else a new one. Broken connections,
+  // empty ones beyond max_idle_per_upstream, and an empty one the replica closed
+  // while it was idle are dropped on the way.
+  std::shared_ptr<UpstreamConnection> Connection() {
+    auto& conns = connection_pool[PoolKey(proxy_.id_, upstream_index_)];
+    const bool alone = !idempotent_;
+    const size_t depth = proxy_.config_.pipeline_depth;
+    for (;;) {
+      constexpr size_t kNone = static_cast<size_t>(-1);
+      size_t best = kNone;
+      size_t empty = 0;
+      for (size_t i = 0; i < conns.size();) {
+        UpstreamConnection& c = *conns[i];
+        if (c.broken() || (c.load() == 0 && ++empty > proxy_.config_.max_idle_per_upstream)) {
+          c.Abort();  // nothing on it: no request fails
+          conns[i] = std::move(conns.back());
+          conns.pop_back();
+          continue;
+        }
+        if (c.Accepts(alone, depth)) {
+          if (!alone && c.has_unsent()) {
+            best = i;
+            break;
+          }
+          if (best == kNone || c.load() < conns[best]->load()) best = i;
+        }
+        ++i;
+      }
+      if (best == kNone) break;
+      UpstreamConnection& c = *conns[best];
+      if (c.load() > 0 || try_start_ - c.idle_since() < kCheckIdleAfter || c.StillOpen()) {
+        reused_ = true;
+        return conns[best];
+      }
+      c.Abort();
+      conns[best] = std::move(conns.back());
+      conns.pop_back();
+    }
+    reused_ = false;
+    conns.push_back(UpstreamConnection::Open(ioc_, upstream_->endpoint(), proxy_.clock_));
+    return conns.back();
   }
 
-  void Receive() {
+  // UpstreamExchange: what the connection sends, reads and reports for this try.
+  void AppendWire(std::vector<asio::const_buffer>& wire) override {
+    wire.push_back(asio::buffer(head_));
+    wire.push_back(asio::buffer(proxy_.host_lines_[upstream_index_]));
+    if (!body_.empty()) wire.push_back(asio::buffer(body_.data(), body_.size()));
+  }
+
+  UpstreamResponseParser& StartAnswer() override {
     parser_.emplace();
     parser_->body_limit(proxy_.config_.max_response_bytes);
     if (method_ == http::verb::head) parser_->skip(true);
-    http::async_read(conn_->stream, conn_->buffer, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->Fail(ec, "reset");
-                       self->OnResponse();
-                     });
+    return *parser_;
   }
+
+  void OnSent() override { sent_ = true; }
+  void OnAnswer() override { OnResponse(); }
+  void OnFailure(const beast::error_code& ec, const char* what) override { Fail(ec, what); }
 
   double TrySeconds() const {
     return std::chrono::duration<double>(proxy_.clock_.MonotonicNow() - try_start_).count();
@@ -222,8 +223,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     timer_.async_wait([self = shared_from_this(), attempt = tries_](beast::error_code ec) {
       if (ec || self->tries_ != attempt || self->try_over_ || !self->conn_) return;
       self->timed_out_ = true;
-      beast::error_code ignored;
-      self->conn_->stream.close(ignored);
+      std::shared_ptr<UpstreamConnection> conn = self->conn_;
+      conn->Abort();  // fails this try, and any other on the connection
     });
   }
 
@@ -239,28 +240,14 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
     const bool failed = status == 502 || status == 503 || status == 504;
     upstream_->EndTry(status, failed ? "status" : nullptr, TrySeconds());
     upstream_->breaker().Record(ticket_, !failed);
-    const bool reusable = res.keep_alive() && !failed;
-    if (failed && MayRetry()) {
-      conn_.reset();
-      if (Retry()) return;
-    }
+    conn_.reset();
+    if (failed && MayRetry() && Retry()) return;
     Answer a;
     a.status = status;
     if (!res.content_type.empty()) a.content_type = std::move(res.content_type);
     a.headers = std::move(res.headers);
     a.body = std::move(res.body);
-    if (reusable) Release();
-    conn_.reset();
     Finish(std::move(a));
-  }
-
-  // The connection goes back to this thread's pool for the next request.
-  void Release() {
-    auto& idle = idle_pool[PoolKey(proxy_.id_, upstream_index_)];
-    if (idle.size() >= proxy_.config_.max_idle_per_upstream) return;
-    conn_->buffer.consume(conn_->buffer.size());
-    conn_->idle_since = proxy_.clock_.MonotonicNow();
-    idle.push_back(std::move(conn_));
   }
 
   bool MayRetry() const {
@@ -312,7 +299,15 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
       c.status = shared->status;
       c.content_type = std::move(shared->content_type);
       c.body = std::move(shared->body);
-      c.headers = std::move(shared->headers);
+      // Fields the gateway set itself (RateLimit-*) win over the replica's.
+      const size_t own = c.headers.size();
+      c.headers.reserve(own + shared->headers.size() + 1);
+      for (auto& field : shared->headers) {
+        const auto same = [&](const auto& o) { return beast::iequals(o.first, field.first); };
+        if (std::none_of(c.headers.begin(), c.headers.begin() + own, same)) {
+          c.headers.push_back(std::move(field));
+        }
+      }
       c.headers.emplace_back("X-Gateway-Request-Id", std::string(c.request_id));
       c.trace.Add("upstream", shared->start, shared->end);
     });
@@ -327,11 +322,10 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   http::verb method_;
   std::string head_;       // request line and headers but Host, each line ending in CRLF
   std::string_view body_;  // the client's request body
-  std::array<asio::const_buffer, 3> wire_;  // what one try sends: head_, Host line, body_
   std::optional<UpstreamResponseParser> parser_;
-  std::unique_ptr<PooledConnection> conn_;
-  bool try_over_ = false;   // the try has its outcome; a late timer does nothing
-  bool timed_out_ = false;  // the timer closed the connection
+  std::shared_ptr<UpstreamConnection> conn_;  // the try's
+  bool try_over_ = false;                     // the try has its outcome; a late timer does nothing
+  bool timed_out_ = false;                    // the timer closed the connection
   bool reused_ = false;
   bool sent_ = false;
   Upstream* upstream_ = nullptr;

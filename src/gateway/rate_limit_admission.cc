@@ -102,6 +102,7 @@ bool RateLimitAdmission::Admit(RequestContext& ctx, std::string_view route,
   if (limit.rate <= 0) return true;
   Key key(reason[0] == 'p' ? "p:" : "ip:", who);
   RateDecision d = limiter_.Acquire(key.view(), limit);
+  ctx.headers.reserve(ctx.headers.size() + 4);  // and, for a forwarded answer, the replica's
   ctx.headers.emplace_back("RateLimit-Limit", std::to_string(d.limit));
   ctx.headers.emplace_back("RateLimit-Remaining", std::to_string(d.remaining));
   ctx.headers.emplace_back("RateLimit-Reset", std::to_string(d.reset_seconds));

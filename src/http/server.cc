@@ -332,7 +332,10 @@ class Worker {
 
  private:
   ServerShared& shared_;
-  asio::io_context ioc_{1};  // one thread per io_context: no internal locking needed
+  // One thread runs this io_context and every socket and timer on it is used only
+  // from that thread (other threads only post to it): no locking in the reactor's
+  // I/O paths; the scheduler still locks, for those posts.
+  asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
 };

@@ -70,6 +70,18 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_FALSE(fmt.ok());
 }
 
+TEST(ConfigTest, GatewayPipelineDepth) {
+  auto c = ParseConfig("[gateway]\npipeline_depth = 8\n", "g.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->gateway.pipeline_depth, 8u);
+  EXPECT_EQ(ParseConfig("", "empty.toml")->gateway.pipeline_depth, 4u);
+  for (const char* bad : {"pipeline_depth = 0", "pipeline_depth = 65"}) {
+    auto r = ParseConfig(std::string("[gateway]\n") + bad + "\n", "g.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("gateway.pipeline_depth"), std::string::npos) << bad;
+  }
+}
+
 TEST(ConfigTest, ListenAddress) {
   ServerConfig s;
   ASSERT_TRUE(ParseListenAddress("127.0.0.1:0", s).ok());

@@ -224,10 +224,11 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
       RunClosedloop("keys create --data-dir " + keys_dir.path() + " --name app --scope predict");
   ASSERT_EQ(created.exit_code, 0) << created.output;
   const std::string key = created.output.substr(0, created.output.find('\n'));
-  Gateway gw(
-      {a.Url()},
-      GatewayConfig() + "[auth]\nenabled = true\npublic_metrics = true\n[audit]\nenabled = true\n",
-      keys_dir.path());
+  Gateway gw({a.Url()},
+             GatewayConfig() +
+                 "[auth]\nenabled = true\npublic_metrics = true\n[audit]\nenabled = true\n"
+                 "[rate_limit]\nper_ip_rate = 1000\nper_ip_burst = 1000\n",
+             keys_dir.path());
   ASSERT_TRUE(gw.ready) << gw.process->Stderr();
   auto anonymous = Fetch(gw.port, "POST", "/v1/predict", kPredictBody);
   EXPECT_EQ(anonymous.status, 401) << anonymous.body;
@@ -238,6 +239,10 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
   auto ok = Fetch(gw.port, "POST", "/v1/predict", kPredictBody,
                   {{"Content-Type", "application/json"}, {"X-Api-Key", key}});
   EXPECT_EQ(ok.status, 200) << ok.body;
+  // The gateway's rate-limit fields come with the replica's answer.
+  EXPECT_EQ(ok.Header("ratelimit-limit"), "1000");
+  EXPECT_FALSE(ok.Header("ratelimit-remaining").empty());
+  EXPECT_FALSE(ok.Header("x-request-id").empty());
   EXPECT_EQ(Fetch(gw.port, "GET", "/v2/health/ready").status, 200);  // public
   // Only the authenticated request reached the replica.
   EXPECT_EQ(
