@@ -84,6 +84,10 @@ ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegist
   connection_errors = &m.AddCounter("closedloop_http_connection_errors_total",
                                     "Connections closed by timeout, parse error or reset.", {})
                            ->Labels({});
+  pipelined_answers =
+      &m.AddCounter("closedloop_http_pipelined_answers_total",
+                    "Answers to pipelined requests written together with a later answer.", {})
+           ->Labels({});
   websocket_open = &m.AddGauge("closedloop_websocket_connections_open",
                                "Open WebSocket connections (/v1/stream).", {})
                         ->Labels({});

@@ -107,6 +107,14 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     if (pec && pec != http::error::need_more) return OnBody(pec);
   }
   if (parser_->is_done()) return Handle();
+  // The body is still to come: held answers go first (a client may wait for
+  // them, or for 100 Continue, before it sends more).
+  if (!out_.empty()) return FlushHeld(&BasicHttpSession::AwaitBody);
+  AwaitBody();
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::AwaitBody() {
   const auto& req = parser_->get();
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     boost::asio::async_write(stream_, boost::asio::buffer(kContinue.data(), kContinue.size()),
@@ -175,7 +183,10 @@ void BasicHttpSession<Stream>::Handle() {
     return std::make_shared<SessionDeferred<BasicHttpSession>>(this->shared_from_this());
   });
   if (!ready) return;
-  if (exchange_.ctx->websocket && exchange_.ctx->status == 101) return UpgradeToWebSocket();
+  if (exchange_.ctx->websocket && exchange_.ctx->status == 101) {
+    if (!out_.empty()) return FlushHeld(&BasicHttpSession::UpgradeToWebSocket);
+    return UpgradeToWebSocket();
+  }
   WriteResponse();
 }
 
@@ -204,30 +215,63 @@ void BasicHttpSession<Stream>::CompleteDeferred(const std::function<void(Request
 }
 
 template <class Stream>
+bool BasicHttpSession<Stream>::NextRequestBuffered() const {
+  const auto data = buffer_.data();
+  const std::string_view buffered(static_cast<const char*>(data.data()), data.size());
+  return buffered.find("\r\n\r\n") != std::string_view::npos;
+}
+
+template <class Stream>
 void BasicHttpSession<Stream>::WriteResponse() {
+  constexpr size_t kMaxHeldBytes = 64 * 1024;
   const bool keep_alive = exchange_.keep_alive;
   // A HEAD request's answer has the headers of the GET's, without its body.
-  wire_ = {boost::asio::buffer(exchange_.head),
-           boost::asio::buffer(exchange_.body.data(), head_request_ ? 0 : exchange_.body.size())};
+  const std::string_view body(exchange_.body.data(), head_request_ ? 0 : exchange_.body.size());
+  if (keep_alive && !close_after_error_ &&
+      out_.size() + exchange_.head.size() + body.size() <= kMaxHeldBytes && NextRequestBuffered()) {
+    out_.append(exchange_.head).append(body);
+    shared_.pipelined_answers->Inc();
+    RequestAnswered();
+    return ReadHeader();  // parses the buffered request: no read from the socket
+  }
+  wire_ = {boost::asio::buffer(out_), boost::asio::buffer(exchange_.head),
+           boost::asio::buffer(body.data(), body.size())};
   // A client that does not read its response is cut off like one that does not send.
   SetDeadline(shared_.config.body_timeout_ms);
   boost::asio::async_write(
       stream_, wire_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+        self->out_.clear();
         self->OnWrite(ec, keep_alive);
       });
 }
 
 template <class Stream>
-void BasicHttpSession<Stream>::OnWrite(beast::error_code ec, bool keep_alive) {
-  if (timed_out_) ec = beast::error::timeout;
+void BasicHttpSession<Stream>::RequestAnswered() {
   if (counted_in_flight_) {
     counted_in_flight_ = false;
     shared_.in_flight.fetch_sub(1);
     shared_.in_flight_gauge->Add(-1);
   }
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::OnWrite(beast::error_code ec, bool keep_alive) {
+  if (timed_out_) ec = beast::error::timeout;
+  RequestAnswered();
   if (close_after_error_ && !ec) return LingeringClose();
   if (ec || !keep_alive) return Close();
   ReadHeader();  // pipelined bytes already in buffer_ are parsed next, in order
+}
+
+template <class Stream>
+void BasicHttpSession<Stream>::FlushHeld(void (BasicHttpSession::*next)()) {
+  SetDeadline(shared_.config.body_timeout_ms);
+  boost::asio::async_write(stream_, boost::asio::buffer(out_),
+                           [self = this->shared_from_this(), next](beast::error_code ec, size_t) {
+                             self->out_.clear();
+                             if (ec || self->timed_out_) return self->Close();
+                             ((*self).*next)();
+                           });
 }
 
 template <class Stream>

@@ -73,6 +73,7 @@ struct ServerShared {
   Counter* connections_total;
   Gauge* connections_open;
   Counter* connection_errors;  // timeouts, parse errors, resets
+  Counter* pipelined_answers;  // written together with the answer to a later request
   Gauge* websocket_open;       // WebSocket connections after the upgrade
   Counter* websocket_messages;
   // Tracing (HttpServer::SetTracing, before Start): new traces are sampled with
@@ -115,8 +116,17 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   void Handle();
   // Hands the connection to a WebSocketSession (the route accepted the upgrade).
   void UpgradeToWebSocket();
+  // Answers the request. When the next pipelined request is already buffered (a
+  // whole header), the answer waits in out_ and is written with a later one:
+  // one write for a pipelined batch (at most kMaxHeldBytes held). Whatever else
+  // the connection writes or waits for goes after out_ (FlushHeld).
   void WriteResponse();
   void OnWrite(boost::beast::error_code ec, bool keep_alive);
+  bool NextRequestBuffered() const;
+  void RequestAnswered();  // in-flight accounting
+  // Writes the held answers, then calls `next` (on error: closes).
+  void FlushHeld(void (BasicHttpSession::*next)());
+  void AwaitBody();  // after the header: 100 Continue if asked, then the body
   // Answers a protocol-level error and closes the connection after the write.
   void FailRequest(unsigned status, std::string_view message);
   // Closes, TLS first sending close_notify (bounded by a 1 s deadline).
@@ -149,7 +159,8 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   bool head_request_ = false;  // the request being answered is a HEAD
   size_t discarded_ = 0;
   std::string client_ip_;
-  std::array<boost::asio::const_buffer, 2> wire_;  // the answer's head and body
+  std::string out_;  // held answers to earlier pipelined requests, in order
+  std::array<boost::asio::const_buffer, 3> wire_;  // out_, the answer's head and body
   std::array<char, 16384> discard_buf_;
   boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                     boost::asio::wait_traits<std::chrono::steady_clock>,

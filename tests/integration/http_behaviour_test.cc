@@ -76,6 +76,56 @@ TEST_F(HttpBehaviourTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_NE(e.body.find("model 'x'"), std::string::npos);
 }
 
+TEST_F(HttpBehaviourTest, PipelinedAnswersGoOutTogetherAndBeforeAnythingElse) {
+  Start();
+  {
+    // Four requests in one segment: the first three answers wait for the fourth
+    // and go out with it (one write).
+    Connection c(port_);
+    std::string batch;
+    for (int i = 0; i < 4; ++i) batch += BuildRequest("GET", "/v2/health/live", "", {});
+    ASSERT_TRUE(c.SendRaw(batch));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(c.ReadResponse().status, 200) << i;
+    EXPECT_EQ(Metric("closedloop_http_pipelined_answers_total"), 3);
+  }
+  {
+    // A held answer goes before 100 Continue (the client waits for both).
+    Connection c(port_);
+    ASSERT_TRUE(c.SendRaw(BuildRequest("GET", "/v2/health/live", "", {}) +
+                          "POST /v1/predict HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                          "Content-Length: " +
+                          std::to_string(kPredictBody.size()) + "\r\n\r\n"));
+    std::string got;  // raw: the client's ReadResponse skips interim answers
+    while (got.find("HTTP/1.1 100 Continue\r\n\r\n") == std::string::npos) {
+      pollfd p{c.fd(), POLLIN, 0};
+      ASSERT_EQ(poll(&p, 1, 5000), 1) << got;
+      char buf[4096];
+      const ssize_t n = recv(c.fd(), buf, sizeof buf, 0);
+      ASSERT_GT(n, 0) << got;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(got.find("HTTP/1.1 200 OK\r\n"), 0u) << got;  // the held answer first
+    ASSERT_TRUE(c.SendRaw(kPredictBody));
+    auto r = c.ReadResponse();
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("\"label\""), std::string::npos);
+  }
+  {
+    // ... and before a WebSocket upgrade's 101.
+    Connection c(port_);
+    ASSERT_TRUE(c.SendRaw(BuildRequest("GET", "/v2/health/live", "", {}) +
+                          "GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\n\r\n"));
+    EXPECT_EQ(c.ReadResponse().status, 200);
+    auto upgraded = c.ReadResponse();
+    EXPECT_EQ(upgraded.status, 101);
+    EXPECT_EQ(upgraded.Header("Upgrade"), "websocket");
+  }
+  EXPECT_EQ(Metric("closedloop_http_pipelined_answers_total"), 5);
+}
+
 TEST_F(HttpBehaviourTest, IdleConnectionIsClosedServerStaysResponsive) {
   Start();
   Connection idle(port_);
