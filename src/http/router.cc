@@ -34,27 +34,24 @@ void Router::Add(boost::beast::http::verb method, std::string pattern, Handler h
 }
 
 bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext* ctx) {
+  // A literal pattern (most routes) matches only itself: one comparison.
+  if (!r.wildcard && r.pattern.find('{') == std::string::npos) return path == r.pattern;
   size_t i = 0;
-  bool ok = true;
   size_t extra = 0;
-  ForEachSegment(path, [&](std::string_view part) {
-    if (!ok) return;
+  for (size_t start = 1; start <= path.size();) {  // segments after the leading '/'
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view part = path.substr(start, end - start);
+    start = end + 1;
     if (i >= r.segments.size()) {
-      if (r.wildcard) {
-        ++extra;
-      } else {
-        ok = false;
-      }
-      return;
+      if (!r.wildcard) return false;
+      ++extra;
+      continue;
     }
     const std::string& seg = r.segments[i++];
-    if (IsParam(seg)) {
-      if (part.empty()) ok = false;
-    } else if (seg != part) {
-      ok = false;
-    }
-  });
-  if (!ok || i != r.segments.size() || (r.wildcard && extra == 0)) return false;
+    if (IsParam(seg) ? part.empty() : seg != part) return false;  // stops at the first miss
+  }
+  if (i != r.segments.size() || (r.wildcard && extra == 0)) return false;
   if (ctx != nullptr) {
     i = 0;
     ForEachSegment(path, [&](std::string_view part) {
@@ -74,26 +71,33 @@ Router::Match Router::Find(boost::beast::http::verb method, std::string_view tar
     m.status = 404;
     return m;
   }
-  bool path_matched = false;
   for (bool wildcards : {false, true}) {
-    if (wildcards && path_matched) break;  // an exact path with another method: 405
+    // The first route of this kind for the method and path, in the order added ...
+    for (const Route& r : routes_) {
+      if (r.wildcard != wildcards || r.method != method || !MatchSegments(r, path, nullptr)) {
+        continue;
+      }
+      MatchSegments(r, path, &ctx);
+      m.handler = &r.handler;
+      m.route = r.pattern;
+      m.wildcard = r.wildcard;
+      return m;
+    }
+    // ... else, when the path has routes for other methods: 405 with Allow (an
+    // exact path with another method is not left to a wildcard route).
     for (const Route& r : routes_) {
       if (r.wildcard != wildcards || !MatchSegments(r, path, nullptr)) continue;
-      if (r.method == method) {
-        MatchSegments(r, path, &ctx);
-        m.handler = &r.handler;
-        m.route = r.pattern;
-        m.wildcard = r.wildcard;
-        return m;
-      }
-      path_matched = true;
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += std::string(boost::beast::http::to_string(r.method));
       m.route = r.pattern;
     }
+    if (!m.allow.empty()) {
+      m.status = 405;
+      return m;
+    }
   }
-  m.status = path_matched ? 405 : 404;
-  if (!path_matched) m.route = "unmatched";
+  m.status = 404;
+  m.route = "unmatched";
   return m;
 }
 

@@ -88,6 +88,11 @@ ServerShared::ServerShared(const ServerConfig& c, const Router& r, MetricsRegist
       &m.AddCounter("closedloop_http_pipelined_answers_total",
                     "Answers to pipelined requests written together with a later answer.", {})
            ->Labels({});
+  websocket_paused =
+      &m.AddGauge("closedloop_websocket_connections_paused",
+                  "WebSocket connections not reading: their reply queue is full (backpressure).",
+                  {})
+           ->Labels({});
   websocket_open = &m.AddGauge("closedloop_websocket_connections_open",
                                "Open WebSocket connections (/v1/stream).", {})
                         ->Labels({});

@@ -75,6 +75,7 @@ struct ServerShared {
   Counter* connection_errors;  // timeouts, parse errors, resets
   Counter* pipelined_answers;  // written together with the answer to a later request
   Gauge* websocket_open;       // WebSocket connections after the upgrade
+  Gauge* websocket_paused;     // ... not reading: their reply queue is full (backpressure)
   Counter* websocket_messages;
   // Tracing (HttpServer::SetTracing, before Start): new traces are sampled with
   // this probability; slower requests are logged with their spans; sampled

@@ -29,6 +29,7 @@ BasicWebSocketSession<Stream>::BasicWebSocketSession(Stream stream, ServerShared
 template <class Stream>
 BasicWebSocketSession<Stream>::~BasicWebSocketSession() {
   shared_.websocket_open->Add(-1);
+  if (paused_) shared_.websocket_paused->Add(-1);
 }
 
 template <class Stream>
@@ -119,6 +120,7 @@ void BasicWebSocketSession<Stream>::OnRead(beast::error_code ec) {
   }
   if (outbox_.size() >= shared_.config.websocket_max_queued) {
     paused_ = true;  // backpressure: resume when half the queue is written
+    shared_.websocket_paused->Add(1);
     return;
   }
   Read();
@@ -153,6 +155,7 @@ void BasicWebSocketSession<Stream>::OnWrite(beast::error_code ec) {
   Write();
   if (paused_ && outbox_.size() <= shared_.config.websocket_max_queued / 2) {
     paused_ = false;
+    shared_.websocket_paused->Add(-1);
     Read();
   }
 }

@@ -3,7 +3,8 @@
 // message's id, every answer a logged prediction, bad messages answered without
 // closing, authentication at the upgrade, rate limits per message, close codes
 // for binary and oversized messages, pings answered keep a quiet connection open
-// and a peer that never answers them is dropped.
+// and a peer that never answers them is dropped, and a client that does not read
+// its replies pauses the connection's reading (backpressure) without losing any.
 #include <regex>
 #include <sstream>
 
@@ -116,6 +117,24 @@ TEST_F(StreamTest, CloseCodesAndKeepAlivePings) {
   ASSERT_GE(deaf.size(), 2u);
   EXPECT_EQ(deaf.back(), "close 1006");
   EXPECT_EQ(Fetch(port_, "GET", "/v2/health/ready").status, 200);  // the server is fine
+}
+
+TEST_F(StreamTest, AClientThatDoesNotReadIsPausedAndLosesNothing) {
+  Start(std::string(kTestConfig));
+  // 40,000 predictions while the client reads nothing: the replies fill the socket
+  // buffers, then the bounded queue (server.websocket_max_queued), and the server
+  // stops reading (the client waits for the paused gauge, or times out). Then it
+  // reads: every reply arrives, in order.
+  auto lines = Client("", "flood 40000");
+  ASSERT_EQ(lines.size(), 4u) << ::testing::PrintToString(lines);
+  EXPECT_EQ(lines[0], "open");
+  ASSERT_EQ(lines[1].rfind("paused ", 0), 0u) << lines[1];
+  EXPECT_LT(std::stoi(lines[1].substr(7)), 40000);  // it stopped reading before the end
+  EXPECT_EQ(lines[2], "replies 40000 in order");
+  EXPECT_EQ(lines[3], "close 1000");
+  auto page = Fetch(port_, "GET", "/metrics").body;
+  EXPECT_NE(page.find("\nclosedloop_websocket_messages_total 40000\n"), std::string::npos);
+  EXPECT_NE(page.find("\nclosedloop_websocket_connections_paused 0\n"), std::string::npos);
 }
 
 }  // namespace
