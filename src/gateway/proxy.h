@@ -5,9 +5,12 @@
 //   circuit breaker admits a try (ties broken by rotation). When none is healthy
 //   every upstream is a candidate again (the health checks may be what is wrong);
 //   when no breaker admits a try the answer is 503 with Retry-After.
-// - Connections: HTTP/1.1 keep-alive, pooled per upstream and io thread (at most
-//   max_idle_per_upstream idle each); a pooled connection the upstream closed is
-//   noticed before use and dropped.
+// - Connections: HTTP/1.1 keep-alive, pooled per upstream and io thread, and
+//   pipelined (gateway/upstream_connection.h): a request joins the connection whose
+//   write has yet to start (the requests of one io-loop turn go in one write), else
+//   the least loaded one with fewer than pipeline_depth requests, else a new one.
+//   Requests that are not idempotent go alone. At most max_idle_per_upstream empty
+//   connections are kept; an empty one the upstream closed is noticed before use.
 // - Timeouts: `try_timeout_ms` for one try (connect to last byte) and
 //   `timeout_ms` for the request; 504 when they pass.
 // - Retries: one, on another upstream, when a try failed (no connection, reset,
