@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -28,6 +30,43 @@ namespace closedloop {
 namespace fs = std::filesystem;
 
 namespace {
+
+// fastText 0.9.2's Autotune starts its timer thread before it sets
+// continueTraining_: when that thread runs first it finds nothing to stop and
+// ends, and the search never does (a test hung that way under load). Train()
+// ends the search from outside one second after the duration: the trial in
+// progress finishes, then the best parameters are trained as usual. When the
+// timer works, it has stopped the search already and this changes nothing.
+class BoundedAutotune final : public fasttext::Autotune {
+ public:
+  using fasttext::Autotune::Autotune;
+
+  void Train(const fasttext::Args& args) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread watchdog([&] {
+      std::unique_lock lock(mu);
+      const std::chrono::duration<double> limit(args.autotuneDuration + 1.0);
+      if (!cv.wait_for(lock, limit, [&] { return done; })) continueTraining_ = false;
+    });
+    const auto finish = [&] {
+      {
+        std::lock_guard lock(mu);
+        done = true;
+      }
+      cv.notify_all();
+      watchdog.join();
+    };
+    try {
+      train(args);
+    } catch (...) {
+      finish();
+      throw;
+    }
+    finish();
+  }
+};
 
 // Writes "__label__<label> <normalized text>" lines for `rows`; labels may not
 // contain whitespace (fastText splits on it).
@@ -152,8 +191,8 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
       args.autotuneMetric = "f1";
       args.autotunePredictions = 1;
       args.verbose = o.verbose ? 2 : 0;
-      fasttext::Autotune tuner(ft);
-      tuner.train(args);  // ends with the best parameters trained on the training data
+      BoundedAutotune tuner(ft);
+      tuner.Train(args);  // ends with the best parameters trained on the training data
     } else {
       ProgressBar bar(real_stderr, "training");
       int next_epoch = 1;
