@@ -133,6 +133,12 @@ class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_
     if (upstream_ == nullptr) return false;
     tried_[tries_++] = upstream_;
     upstream_index_ = proxy_.IndexOf(upstream_);
+    StartTry(false);
+    return true;
+  }
+
+  // A try on upstream_ (its breaker ticket in ticket_); `fresh`: on a new connection.
+  void StartTry(bool fresh) {
     upstream_->BeginTry();
     try_start_ = proxy_.clock_.MonotonicNow();
     sent_ = false;
@@ -141,9 +147,15 @@ class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_
     const auto timeout = std::max(std::chrono::steady_clock::duration(std::chrono::milliseconds(1)),
                                   try_deadline - try_start_);
     ArmTimer(timeout);
-    conn_ = Connection();
+    conn_ = fresh ? NewConnection() : Connection();
     conn_->Add(shared_from_this(), !idempotent_);
-    return true;
+  }
+
+  std::shared_ptr<UpstreamConnection> NewConnection() {
+    auto& conns = connection_pool[PoolKey(proxy_.id_, upstream_index_)];
+    reused_ = false;
+    conns.push_back(UpstreamConnection::Open(ioc_, upstream_->endpoint(), proxy_.clock_));
+    return conns.back();
   }
 
   // The connection for this try: one whose write has yet to start, which the
@@ -186,9 +198,7 @@ class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_
       conns[best] = std::move(conns.back());
       conns.pop_back();
     }
-    reused_ = false;
-    conns.push_back(UpstreamConnection::Open(ioc_, upstream_->endpoint(), proxy_.clock_));
-    return conns.back();
+    return NewConnection();
   }
 
   // UpstreamExchange: what the connection sends, reads and reports for this try.
@@ -269,10 +279,30 @@ class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_
     return true;
   }
 
+  // A reused connection that ends or is reset before any byte of the answer was
+  // most likely closed by the replica while it sat idle (its keep-alive timeout
+  // may be shorter than the gateway's liveness check): the request never reached
+  // it.
+  static bool Stale(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  }
+
   void Fail(beast::error_code ec, const char* kind) {
     EndTry();
     const bool timeout = timed_out_;  // only the try's timer times a try out
     if (timeout) kind = "timeout";
+    if (!timeout && reused_ && !stale_retried_ && (idempotent_ || !sent_) && Stale(ec) &&
+        proxy_.clock_.MonotonicNow() < deadline_) {
+      // Once per request, on a new connection to the same upstream: not the
+      // upstream's failure (its breaker records the outcome of the new try), not
+      // a retry (no budget, and the one retry on another upstream stays).
+      stale_retried_ = true;
+      upstream_->EndTry(0, "stale", TrySeconds());
+      conn_.reset();
+      StartTry(true);
+      return;
+    }
     upstream_->EndTry(0, kind, TrySeconds());
     upstream_->breaker().Record(ticket_, false);
     conn_.reset();
@@ -327,6 +357,7 @@ class ProxyCall final : public UpstreamExchange, public std::enable_shared_from_
   bool try_over_ = false;                     // the try has its outcome; a late timer does nothing
   bool timed_out_ = false;                    // the timer closed the connection
   bool reused_ = false;
+  bool stale_retried_ = false;  // a stale connection's try was made again once
   bool sent_ = false;
   Upstream* upstream_ = nullptr;
   size_t upstream_index_ = 0;  // upstream_'s place in the proxy (pool key, Host line)

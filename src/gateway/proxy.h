@@ -16,7 +16,9 @@
 // - Retries: one, on another upstream, when a try failed (no connection, reset,
 //   timeout, or 502/503/504) — for idempotent requests (GET/HEAD and the predict
 //   and infer routes), or for any request that never reached the upstream (the
-//   connection failed) — and only within the RetryBudget.
+//   connection failed) — and only within the RetryBudget. A reused connection
+//   that ends or is reset before its answer (closed by the replica while idle) is
+//   tried once more on a new connection to the same upstream, outside the budget.
 // - Headers: hop-by-hop headers are dropped; X-Forwarded-For/-Proto added;
 //   `traceparent` carries the gateway's span, so the replica's spans join the
 //   caller's trace. The answer keeps the upstream's X-Request-Id (the id its

@@ -15,9 +15,11 @@ UpstreamMetricFamilies UpstreamMetricFamilies::Register(MetricsRegistry& m) {
   f.requests = m.AddCounter("closedloop_upstream_requests_total",
                             "Tries forwarded to an upstream, by answer class (or error).",
                             {"upstream", "code"});
-  f.errors = m.AddCounter("closedloop_upstream_errors_total",
-                          "Failed tries by kind: connect, reset, timeout, status (502/503/504).",
-                          {"upstream", "kind"});
+  f.errors =
+      m.AddCounter("closedloop_upstream_errors_total",
+                   "Failed tries by kind: connect, reset, timeout, status (502/503/504), stale "
+                   "(a reused connection the replica had closed; tried again).",
+                   {"upstream", "kind"});
   f.duration =
       m.AddHistogram("closedloop_upstream_request_duration_seconds",
                      "Time of one try on an upstream, connect to last byte.", {"upstream"});

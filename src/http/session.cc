@@ -95,9 +95,11 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     if (IsHttpParseError(ec)) return FailRequest(400, "malformed HTTP request: " + ec.message());
     return Close();
   }
-  counted_in_flight_ = true;
-  shared_.in_flight.fetch_add(1);
-  shared_.in_flight_gauge->Add(1);
+  if (!counted_in_flight_) {  // still counted while an earlier answer is held in out_
+    counted_in_flight_ = true;
+    shared_.in_flight.fetch_add(1);
+    shared_.in_flight_gauge->Add(1);
+  }
 
   if (!parser_->is_done() && buffer_.size() > 0) {
     // The body (or its start) usually came with the header: parse what is here
@@ -192,12 +194,8 @@ void BasicHttpSession<Stream>::Handle() {
 
 template <class Stream>
 void BasicHttpSession<Stream>::UpgradeToWebSocket() {
-  if (counted_in_flight_) {  // a WebSocket is a connection, not a request in flight
-    counted_in_flight_ = false;
-    shared_.in_flight.fetch_sub(1);
-    shared_.in_flight_gauge->Add(-1);
-  }
-  done_ = true;  // the WebSocket session keeps its own time from here
+  RequestAnswered();  // a WebSocket is a connection, not a request in flight
+  done_ = true;       // the WebSocket session keeps its own time from here
   timer_.cancel();
   RequestContext& ctx = *exchange_.ctx;
   auto ws = std::make_shared<BasicWebSocketSession<Stream>>(
@@ -231,7 +229,7 @@ void BasicHttpSession<Stream>::WriteResponse() {
       out_.size() + exchange_.head.size() + body.size() <= kMaxHeldBytes && NextRequestBuffered()) {
     out_.append(exchange_.head).append(body);
     shared_.pipelined_answers->Inc();
-    RequestAnswered();
+    // Still in flight until out_ is written: a graceful shutdown waits for it.
     return ReadHeader();  // parses the buffered request: no read from the socket
   }
   wire_ = {boost::asio::buffer(out_), boost::asio::buffer(exchange_.head),

@@ -124,7 +124,7 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   void WriteResponse();
   void OnWrite(boost::beast::error_code ec, bool keep_alive);
   bool NextRequestBuffered() const;
-  void RequestAnswered();  // in-flight accounting
+  void RequestAnswered();  // no longer counted in flight (written, or upgraded)
   // Writes the held answers, then calls `next` (on error: closes).
   void FlushHeld(void (BasicHttpSession::*next)());
   void AwaitBody();  // after the header: 100 Continue if asked, then the body

@@ -262,6 +262,29 @@ TEST(GatewayTest, AuthenticatesBeforeForwarding) {
   EXPECT_EQ(refused, 1);
 }
 
+TEST(GatewayTest, AConnectionTheReplicaClosedWhileIdleIsTriedAgainOnANewOne) {
+  Replica a;  // closes idle keep-alive connections after 400 ms (header_timeout_ms)
+  Gateway gw({a.Url()});
+  ASSERT_TRUE(gw.ready) << gw.process->Stderr();
+  Connection c(gw.port);
+  ASSERT_EQ(c.Request("POST", "/v1/predict", kPredictBody).status, 200);
+  // The replica closes the gateway's pooled connection (a timeout on its side) ...
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Metric(Fetch(a.port, "GET", "/metrics").body,
+                      "closedloop_http_connection_errors_total") >= 1;
+      },
+      std::chrono::seconds(5)));
+  // ... and within the second in which the gateway reuses it unchecked, the next
+  // request fails on it, is tried again on a new connection, and succeeds: with
+  // one upstream there is no other to retry on.
+  auto r = c.Request("POST", "/v1/predict", kPredictBody);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(
+      UpstreamMetric(gw.port, "closedloop_upstream_errors_total", a.Name(), ",kind=\"stale\""), 1);
+  EXPECT_EQ(UpstreamMetric(gw.port, "closedloop_upstream_breaker_state", a.Name()), 0);
+}
+
 // The npm `ws` client (tests/js/ws_client.js) against `port`'s /v1/stream: its lines.
 std::vector<std::string> StreamClient(int port, const std::string& key,
                                       const std::vector<std::string>& messages) {
