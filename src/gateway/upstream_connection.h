@@ -72,7 +72,6 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   // Requests added since the last write started: a new one joins their write.
   bool has_unsent() const { return queue_.size() > written_ + writing_; }
   bool broken() const { return broken_; }
-  bool connected() const { return connected_; }
   // When it last became empty (its creation time until then).
   SteadyTime idle_since() const { return idle_since_; }
   // For an empty connection: false when the replica closed it (or sent stray

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 #include <boost/beast/http/verb.hpp>
 
 namespace closedloop {
@@ -30,12 +32,13 @@ void Router::Add(boost::beast::http::verb method, std::string pattern, Handler h
     r.segments.pop_back();
     r.wildcard = true;
   }
+  r.literal = !r.wildcard && std::none_of(r.segments.begin(), r.segments.end(), IsParam);
   routes_.push_back(std::move(r));
 }
 
 bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext* ctx) {
   // A literal pattern (most routes) matches only itself: one comparison.
-  if (!r.wildcard && r.pattern.find('{') == std::string::npos) return path == r.pattern;
+  if (r.literal) return path == r.pattern;
   size_t i = 0;
   size_t extra = 0;
   for (size_t start = 1; start <= path.size();) {  // segments after the leading '/'

@@ -43,6 +43,7 @@ class Router {
     std::vector<std::string> segments;
     bool wildcard = false;  // last segment was "*" (not kept in segments)
     Handler handler;
+    bool literal = false;  // no {param}, no wildcard: matches only the pattern itself
   };
   static bool MatchSegments(const Route& r, std::string_view path, RequestContext* ctx);
   std::vector<Route> routes_;
