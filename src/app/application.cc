@@ -79,6 +79,10 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   });
   app->registry_api_ = std::make_unique<RegistryApi>(*app->registry_);
   app->registry_api_->Register(app->router_);
+  app->artifacts_ = std::make_unique<ArtifactStore>(config.data_dir + "/artifacts");
+  app->artifact_api_ = std::make_unique<ArtifactApi>(*app->artifacts_, *app->tracking_,
+                                                     config.server.upload_limit_bytes);
+  app->artifact_api_->Register(app->router_);
   app->mlflow_api_ = std::make_unique<MlflowApi>(*app->tracking_, clock);
   app->mlflow_api_->Register(app->router_);
   ASSIGN_OR_RETURN(auto rollout_store, RolloutStore::Open(config.data_dir + "/rollouts.db"));

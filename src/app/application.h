@@ -36,6 +36,7 @@
 #include "serving/stream_api.h"
 #include "serving/traffic_split.h"
 #include "store/prediction_log.h"
+#include "tracking/artifact_api.h"
 #include "tracking/mlflow_api.h"
 #include "tracking/model_registry.h"
 #include "tracking/registry_api.h"
@@ -80,6 +81,8 @@ class Application {
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RegistryApi> registry_api_;
   std::unique_ptr<MlflowApi> mlflow_api_;
+  std::unique_ptr<ArtifactStore> artifacts_;
+  std::unique_ptr<ArtifactApi> artifact_api_;
   std::unique_ptr<RolloutController> rollouts_;
   std::unique_ptr<RolloutApi> rollout_api_;
   std::unique_ptr<RetrainScheduler> retrainer_;

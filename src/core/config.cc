@@ -111,7 +111,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(
         CheckKeys(*s, "server",
-                  {"listen", "workers", "body_limit_bytes", "header_timeout_ms", "body_timeout_ms",
+                  {"listen", "workers", "body_limit_bytes", "upload_limit_bytes",
+                   "header_timeout_ms", "body_timeout_ms",
                    "drain_timeout_ms", "websocket_idle_timeout_ms", "websocket_max_message_bytes",
                    "websocket_max_queued", "tls_cert_file", "tls_key_file"}));
     RETURN_IF_ERROR(Read(*s, "server", "tls_cert_file", c.server.tls_cert_file));
@@ -121,6 +122,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (!listen.empty()) RETURN_IF_ERROR(ParseListenAddress(listen, c.server));
     RETURN_IF_ERROR(Read(*s, "server", "workers", c.server.workers));
     RETURN_IF_ERROR(Read(*s, "server", "body_limit_bytes", c.server.body_limit_bytes));
+    RETURN_IF_ERROR(Read(*s, "server", "upload_limit_bytes", c.server.upload_limit_bytes));
     RETURN_IF_ERROR(Read(*s, "server", "header_timeout_ms", c.server.header_timeout_ms));
     RETURN_IF_ERROR(Read(*s, "server", "body_timeout_ms", c.server.body_timeout_ms));
     RETURN_IF_ERROR(Read(*s, "server", "drain_timeout_ms", c.server.drain_timeout_ms));
@@ -478,6 +480,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   }
   if (c.server.body_limit_bytes == 0)
     return InvalidArgument("'server.body_limit_bytes' must be > 0");
+  if (c.server.upload_limit_bytes == 0)
+    return InvalidArgument("'server.upload_limit_bytes' must be > 0");
   return c;
 }
 

@@ -2,7 +2,7 @@
 // (applied by the CLI on top of the loaded struct). Unknown keys in the file are
 // errors, so a typo never silently falls back to a default.
 //
-//   [server]          listen, workers, body_limit_bytes, header_timeout_ms,
+//   [server]          listen, workers, body_limit_bytes, upload_limit_bytes, header_timeout_ms,
 //                     body_timeout_ms, drain_timeout_ms
 //   [serving]         model_repository, max_text_bytes, poll_repository_ms
 //   [prediction_log]  path, store_inputs, queue_capacity, max_batch, flush_interval_ms
@@ -28,6 +28,8 @@ struct ServerConfig {
   uint16_t port = 4000;  // 0: pick a free port (printed in the ready line)
   int workers = 0;       // io threads, one io_context each; 0 = number of cores
   size_t body_limit_bytes = 1 << 20;
+  // Routes that take uploads (MLflow artifact PUT): their own, larger limit.
+  size_t upload_limit_bytes = size_t{256} << 20;
   // A request's complete header must arrive within this time after the previous
   // response (or the connect): closes idle keep-alive and slow-trickle clients.
   int header_timeout_ms = 15000;

@@ -443,7 +443,8 @@ Upstream* Proxy::Pick(std::span<Upstream* const> tried, CircuitBreaker::Ticket& 
 void Proxy::Register(Router& router) {
   for (http::verb v : {http::verb::get, http::verb::post, http::verb::put, http::verb::delete_,
                        http::verb::patch, http::verb::head}) {
-    router.Add(v, "/*", [this](RequestContext& ctx) { Forward(ctx); });
+    // The replica judges the body (JSON, binary tensors, artifacts): any media type.
+    router.Add(v, "/*", [this](RequestContext& ctx) { Forward(ctx); }, BodyMedia::kAny);
   }
 }
 

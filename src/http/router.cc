@@ -25,8 +25,12 @@ bool IsParam(const std::string& seg) {
 
 }  // namespace
 
-void Router::Add(boost::beast::http::verb method, std::string pattern, Handler handler) {
+void Router::Add(boost::beast::http::verb method, std::string pattern, Handler handler,
+                 BodyMedia media, size_t body_limit_bytes) {
   Route r{method, pattern, {}, false, std::move(handler)};
+  r.media = media;
+  r.body_limit = body_limit_bytes;
+  max_body_limit_ = std::max(max_body_limit_, body_limit_bytes);
   ForEachSegment(pattern, [&r](std::string_view part) { r.segments.emplace_back(part); });
   if (!r.segments.empty() && r.segments.back() == "*") {
     r.segments.pop_back();
@@ -66,6 +70,26 @@ bool Router::MatchSegments(const Route& r, std::string_view path, RequestContext
   return true;
 }
 
+const Router::Route* Router::FindRoute(boost::beast::http::verb method,
+                                       std::string_view path) const {
+  for (bool wildcards : {false, true}) {
+    for (const Route& r : routes_) {
+      if (r.wildcard == wildcards && r.method == method && MatchSegments(r, path, nullptr)) {
+        return &r;
+      }
+    }
+  }
+  return nullptr;
+}
+
+size_t Router::BodyLimit(boost::beast::http::verb method, std::string_view target) const {
+  if (max_body_limit_ == 0) return 0;  // no route has its own: no lookup
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path.front() != '/') return 0;
+  const Route* r = FindRoute(method, path);
+  return r == nullptr ? 0 : r->body_limit;
+}
+
 Router::Match Router::Find(boost::beast::http::verb method, std::string_view target,
                            RequestContext& ctx) const {
   std::string_view path = target.substr(0, target.find('?'));
@@ -84,6 +108,7 @@ Router::Match Router::Find(boost::beast::http::verb method, std::string_view tar
       m.handler = &r.handler;
       m.route = r.pattern;
       m.wildcard = r.wildcard;
+      m.media = r.media;
       return m;
     }
     // ... else, when the path has routes for other methods: 405 with Allow (an

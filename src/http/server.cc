@@ -163,7 +163,8 @@ bool ServerShared::Dispatch(Exchange& ex,
     }
     if (!admitted) {
       // answered by the admission (e.g. 429)
-    } else if (HasBody(req.method()) && !content_type.empty() && !IsJsonMediaType(content_type)) {
+    } else if (match.media == BodyMedia::kJson && HasBody(req.method()) && !content_type.empty() &&
+               !IsJsonMediaType(content_type)) {
       ctx.Error(UnsupportedMedia("Content-Type '" + std::string(content_type) +
                                  "' is not supported; send application/json"));
     } else {

@@ -1,5 +1,7 @@
 #include "http/session.h"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -65,7 +67,9 @@ template <class Stream>
 void BasicHttpSession<Stream>::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
-  parser_->body_limit(shared_.config.body_limit_bytes);
+  // The largest limit any route has; once the header names the route, its own.
+  body_limit_ = std::max(shared_.config.body_limit_bytes, shared_.router.MaxBodyLimit());
+  parser_->body_limit(body_limit_);
   SetDeadline(shared_.config.header_timeout_ms);
   http::async_read_header(
       stream_, buffer_, *parser_,
@@ -83,8 +87,8 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     return Close();  // idle keep-alive or a client trickling its header
   }
   if (ec == http::error::body_limit) {
-    return FailRequest(413, "request body exceeds the limit of " +
-                                std::to_string(shared_.config.body_limit_bytes) + " bytes");
+    return FailRequest(413, "request body exceeds the limit of " + std::to_string(body_limit_) +
+                                " bytes");
   }
   if (ec == http::error::header_limit) {
     return FailRequest(
@@ -94,6 +98,17 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     shared_.connection_errors->Inc();
     if (IsHttpParseError(ec)) return FailRequest(400, "malformed HTTP request: " + ec.message());
     return Close();
+  }
+  if (shared_.router.MaxBodyLimit() > 0) {
+    const auto& head = parser_->get();
+    size_t limit = shared_.router.BodyLimit(head.method(), head.target());
+    if (limit == 0) limit = shared_.config.body_limit_bytes;
+    body_limit_ = limit;
+    if (parser_->content_length() && *parser_->content_length() > limit) {
+      return FailRequest(413, "request body exceeds the limit of " + std::to_string(limit) +
+                                  " bytes");
+    }
+    parser_->body_limit(limit);  // no body octet has been parsed yet
   }
   if (!counted_in_flight_) {  // still counted while an earlier answer is held in out_
     counted_in_flight_ = true;
@@ -141,8 +156,8 @@ template <class Stream>
 void BasicHttpSession<Stream>::OnBody(beast::error_code ec) {
   if (timed_out_) ec = beast::error::timeout;
   if (ec == http::error::body_limit) {
-    return FailRequest(413, "request body exceeds the limit of " +
-                                std::to_string(shared_.config.body_limit_bytes) + " bytes");
+    return FailRequest(413, "request body exceeds the limit of " + std::to_string(body_limit_) +
+                                " bytes");
   }
   if (ec) {
     shared_.connection_errors->Inc();

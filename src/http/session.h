@@ -154,6 +154,7 @@ class BasicHttpSession : public std::enable_shared_from_this<BasicHttpSession<St
   boost::beast::flat_buffer buffer_;
   ServerShared& shared_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  size_t body_limit_ = 0;  // the current request's (its route's, else the server's)
   Exchange exchange_;
   bool counted_in_flight_ = false;
   bool close_after_error_ = false;

@@ -26,8 +26,10 @@ Batcher::~Batcher() = default;
 
 std::shared_ptr<Batcher> Batcher::Start(const Backend& backend, const BatchingConfig& config,
                                         const BatchMetricFamilies* metrics,
-                                        const std::string& model, const std::string& version) {
+                                        const std::string& model, const std::string& version,
+                                        InferenceStats* stats) {
   std::shared_ptr<Batcher> b(new Batcher(backend, config));
+  b->stats_ = stats;
   if (metrics != nullptr) {
     b->batch_size_ = &metrics->batch_size->Labels({model, version});
     b->queue_seconds_ = &metrics->queue_seconds->Labels({model, version});
@@ -136,8 +138,13 @@ void Batcher::Execute(std::vector<Pending>& batch) {
       queue_seconds_->Observe(std::chrono::duration<double>(start - p.enqueued).count());
   }
   if (batch_size_) batch_size_->Observe(static_cast<double>(total));
-  auto finished = [&batch, start] {
+  auto finished = [this, &batch, start, total] {
     auto end = std::chrono::steady_clock::now();
+    if (stats_) {
+      stats_->RecordExecution(
+          static_cast<uint64_t>(total), 0,
+          static_cast<uint64_t>(std::chrono::nanoseconds(end - start).count()), 0);
+    }
     for (Pending& p : batch) {
       if (p.timing) {
         p.timing->started = start;

@@ -27,6 +27,7 @@
 
 #include "monitor/metrics.h"
 #include "serving/backend.h"
+#include "serving/inference_stats.h"
 #include "serving/model_config.h"
 
 namespace closedloop {
@@ -51,7 +52,8 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
   using Done = std::function<void(StatusOr<std::vector<Tensor>>)>;
   static std::shared_ptr<Batcher> Start(const Backend& backend, const BatchingConfig& config,
                                         const BatchMetricFamilies* metrics,
-                                        const std::string& model, const std::string& version);
+                                        const std::string& model, const std::string& version,
+                                        InferenceStats* stats = nullptr);
   ~Batcher();
 
   // `timing`, if given, must stay valid until `done` has run.
@@ -80,6 +82,7 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
   Histogram* compute_seconds_ = nullptr;
   Gauge* queue_depth_ = nullptr;
   Counter* rejected_ = nullptr;
+  InferenceStats* stats_ = nullptr;  // the version's; outlives the batcher (ModelVersion order)
 
   std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;

@@ -1,10 +1,13 @@
 #include "serving/infer_request.h"
 
 #include <cfloat>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
 #include <simdjson.h>
+
+#include "serving/binary_tensor.h"
 
 namespace closedloop {
 namespace {
@@ -139,26 +142,7 @@ class DataReader {
 };
 
 void InitStorage(Tensor& t, uint64_t count) {
-  switch (t.datatype) {
-    case DataType::kFp32:
-      t.values = std::vector<float>();
-      break;
-    case DataType::kFp64:
-      t.values = std::vector<double>();
-      break;
-    case DataType::kBool:
-      t.values = std::vector<uint8_t>();
-      break;
-    case DataType::kBytes:
-      t.values = std::vector<std::string>();
-      break;
-    case DataType::kUint64:
-      t.values = std::vector<uint64_t>();
-      break;
-    default:
-      t.values = std::vector<int64_t>();
-      break;
-  }
+  t.values = EmptyValues(t.datatype);
   std::visit([count](auto& v) { v.reserve(count); }, t.values);
 }
 
@@ -172,7 +156,15 @@ Status CheckKeys(simdjson::dom::object o, const std::string& where,
   return OkStatus();
 }
 
-StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const InferLimits& limits) {
+// The part of the body after the JSON header, consumed by binary inputs in order.
+struct BinaryCursor {
+  std::string_view data;
+  size_t pos = 0;
+  bool present = false;  // the request had Inference-Header-Content-Length
+};
+
+StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const InferLimits& limits,
+                            BinaryCursor& binary) {
   std::string where = "inputs[" + std::to_string(index) + "]: ";
   simdjson::dom::object o;
   if (e.get(o)) return InvalidArgument(where + "must be an object");
@@ -189,7 +181,7 @@ StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const Inf
   auto parsed_type = ParseDataType(dtype);
   if (!parsed_type) {
     return InvalidArgument(where + "unsupported datatype '" + std::string(dtype) +
-                           "' (BOOL, UINT8-64, INT8-64, FP32, FP64, BYTES)");
+                           "' (BOOL, UINT8-64, INT8-64, FP16, BF16, FP32, FP64, BYTES)");
   }
   t.datatype = *parsed_type;
   simdjson::dom::array shape;
@@ -213,8 +205,45 @@ StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const Inf
                            std::to_string(std::min<uint64_t>(limits.max_elements, body_size)) +
                            " elements in this request)");
   }
+  std::optional<uint64_t> binary_size;
+  if (element params; !o["parameters"].get(params)) {
+    simdjson::dom::object po;
+    if (params.get(po)) return InvalidArgument(where + "'parameters' must be an object");
+    if (element size; !po["binary_data_size"].get(size)) {
+      int64_t v = 0;
+      if (size.get(v) || v < 0) {
+        return InvalidArgument(where + "'binary_data_size' must be a non-negative integer");
+      }
+      binary_size = static_cast<uint64_t>(v);
+    }
+  }
   element data;
-  if (o["data"].get(data)) return InvalidArgument(where + "'data' is missing");
+  const bool has_data = !o["data"].get(data);
+  if (binary_size) {
+    if (has_data) {
+      return InvalidArgument(where + "has both 'data' and 'binary_data_size'; send one");
+    }
+    if (!binary.present) {
+      return InvalidArgument(where +
+                             "'binary_data_size' needs binary data after the JSON header, but the "
+                             "request has no Inference-Header-Content-Length field");
+    }
+    const size_t left = binary.data.size() - binary.pos;
+    if (*binary_size > left) {
+      return InvalidArgument(where + "binary_data_size " + std::to_string(*binary_size) +
+                             " goes past the end of the body (" + std::to_string(left) +
+                             " bytes of binary data left)");
+    }
+    RETURN_IF_ERROR(DecodeBinaryTensor(binary.data.substr(binary.pos, *binary_size), *count,
+                                       where, limits.max_bytes_element, t));
+    binary.pos += *binary_size;
+    return t;
+  }
+  if (!has_data) return InvalidArgument(where + "'data' is missing");
+  if (t.datatype == DataType::kFp16 || t.datatype == DataType::kBf16) {
+    return InvalidArgument(where + std::string(DataTypeName(t.datatype)) +
+                           " has no JSON form; send it as binary data ('binary_data_size')");
+  }
   InitStorage(t, *count);
   DataReader reader(where, t.datatype, std::max<size_t>(1, t.shape.size()),
                     limits.max_bytes_element);
@@ -229,14 +258,42 @@ StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const Inf
 
 }  // namespace
 
-StatusOr<InferRequest> ParseInferRequest(std::string_view body, const InferLimits& limits) {
+StatusOr<uint64_t> ParseHeaderLength(std::string_view value) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+    return InvalidArgument("Inference-Header-Content-Length must be a byte count, not '" +
+                           std::string(value.substr(0, 40)) + "'");
+  }
+  return n;
+}
+
+StatusOr<InferRequest> ParseInferRequest(std::string_view body, const InferLimits& limits,
+                                         std::optional<uint64_t> header_length) {
+  BinaryCursor binary;
+  std::string_view json = body;
+  if (header_length) {
+    if (*header_length > body.size()) {
+      return InvalidArgument("Inference-Header-Content-Length is " +
+                             std::to_string(*header_length) + ", past the end of the " +
+                             std::to_string(body.size()) + "-byte body");
+    }
+    json = body.substr(0, *header_length);
+    binary.data = body.substr(*header_length);
+    binary.present = true;
+  }
   thread_local simdjson::dom::parser parser;
   thread_local std::string padded;
-  padded.assign(body);
-  padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(json);
+  padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
   element doc;
-  if (auto error = parser.parse(padded.data(), body.size(), false).get(doc)) {
-    return InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(error));
+  if (auto error = parser.parse(padded.data(), json.size(), false).get(doc)) {
+    std::string message = std::string("malformed JSON: ") + simdjson::error_message(error);
+    if (!header_length && !json.empty()) {
+      message += " (a body with binary tensor data needs the Inference-Header-Content-Length "
+                 "header giving the JSON part's length)";
+    }
+    return InvalidArgument(std::move(message));
   }
   simdjson::dom::object obj;
   if (doc.get(obj)) return InvalidArgument("request body must be a JSON object");
@@ -247,15 +304,21 @@ StatusOr<InferRequest> ParseInferRequest(std::string_view body, const InferLimit
     if (id.get(s)) return InvalidArgument("field 'id' must be a string");
     req.id = s;
   }
-  if (element p; !obj["parameters"].get(p) && !p.is_object()) {
-    return InvalidArgument("field 'parameters' must be an object");
+  if (element p; !obj["parameters"].get(p)) {
+    simdjson::dom::object po;
+    if (p.get(po)) return InvalidArgument("field 'parameters' must be an object");
+    if (element b; !po["binary_data_output"].get(b)) {
+      if (b.get(req.binary_data_output)) {
+        return InvalidArgument("parameter 'binary_data_output' must be a boolean");
+      }
+    }
   }
   simdjson::dom::array inputs;
   if (obj["inputs"].get(inputs)) return InvalidArgument("field 'inputs' must be an array");
   if (inputs.size() == 0) return InvalidArgument("field 'inputs' must not be empty");
   size_t i = 0;
   for (element e : inputs) {
-    ASSIGN_OR_RETURN(Tensor t, ParseInput(e, i++, body.size(), limits));
+    ASSIGN_OR_RETURN(Tensor t, ParseInput(e, i++, body.size(), limits, binary));
     for (const auto& other : req.inputs) {
       if (other.name == t.name) return InvalidArgument("input '" + t.name + "' given twice");
     }
@@ -285,9 +348,26 @@ StatusOr<InferRequest> ParseInferRequest(std::string_view body, const InferLimit
           }
           out.classification = static_cast<int>(v);
         }
+        if (element b; !params["binary_data"].get(b)) {
+          bool v = false;
+          if (b.get(v)) return InvalidArgument(where + "'binary_data' must be a boolean");
+          out.binary = v;
+        }
+      }
+      for (const auto& other : req.outputs) {
+        if (other.name == out.name) {
+          return InvalidArgument("output '" + out.name + "' requested twice");
+        }
       }
       req.outputs.push_back(std::move(out));
     }
+  }
+  req.has_binary_inputs = binary.pos > 0;
+  if (binary.pos != binary.data.size()) {
+    return InvalidArgument(std::to_string(binary.data.size() - binary.pos) +
+                           " bytes after the JSON header belong to no input (binary_data_size "
+                           "of the inputs adds up to " +
+                           std::to_string(binary.pos) + ")");
   }
   return req;
 }

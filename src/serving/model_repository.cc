@@ -51,13 +51,6 @@ StatusOr<std::map<std::string, int64_t, std::less<>>> LoadAliases(const fs::path
   return out;
 }
 
-// Which versions to serve (Triton's version_policy). Default: every version.
-struct VersionPolicy {
-  enum Kind { kAll, kLatest, kSpecific } kind = kAll;
-  int64_t latest = 1;
-  std::set<int64_t> specific;
-};
-
 StatusOr<VersionPolicy> LoadPolicy(const fs::path& file) {
   VersionPolicy p;
   std::error_code ec;
@@ -170,7 +163,7 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
   mv->config = std::move(config);
   if (mv->config.batching.max_batch_size > 1) {
     mv->batcher = Batcher::Start(*mv->backend, mv->config.batching, batch_metrics, mv->name,
-                                 mv->version_label);
+                                 mv->version_label, mv->stats.get());
   }
   return mv;
 }
@@ -200,6 +193,7 @@ ModelRepository::Model ModelRepository::BuildModel(const std::string& name,
         .Kv("error", policy.status().message());
   }
   VersionPolicy pol = policy.ok() ? *policy : VersionPolicy{};
+  model.policy = pol;
 
   std::map<int64_t, std::string> found;  // version -> directory
   std::error_code ec;
@@ -384,8 +378,29 @@ StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(
     }
   }
   auto it = snap->models.find(name);
-  if (it == snap->models.end()) return NotFound("model '" + std::string(name) + "' is not loaded");
+  if (it == snap->models.end()) {
+    std::error_code ec;
+    if (!name.empty() && name.find('/') == std::string_view::npos && name[0] != '.' &&
+        fs::is_directory(fs::path(root_) / std::string(name), ec)) {
+      return Unavailable("model '" + std::string(name) +
+                         "' is not ready: it is unloaded (POST /v2/repository/models/" +
+                         std::string(name) + "/load serves it)");
+    }
+    return NotFound("model '" + std::string(name) + "' is not loaded");
+  }
   const Model& m = it->second;
+  // Why a version that exists does not serve, from the last load.
+  auto not_ready = [&m, name](int64_t version) -> std::optional<Status> {
+    for (const ModelState& st : m.states) {
+      if (!st.ready && (version == 0 || st.version == version)) {
+        return Unavailable((version == 0 ? "model '" + std::string(name) + "'"
+                                         : "version " + std::to_string(version) + " of model '" +
+                                               std::string(name) + "'") +
+                           " is not ready: " + st.error);
+      }
+    }
+    return std::nullopt;
+  };
   int64_t wanted = 0;
   if (!alias.empty()) {
     auto a = m.aliases.find(alias);
@@ -401,12 +416,14 @@ StatusOr<std::shared_ptr<const ModelVersion>> ModelRepository::Resolve(
   }
   if (wanted == 0) {
     if (m.versions.empty()) {
+      if (auto why = not_ready(0)) return *why;
       return NotFound("model '" + std::string(name) + "' has no version that loaded");
     }
     return m.versions.rbegin()->second;
   }
   auto v = m.versions.find(wanted);
   if (v == m.versions.end()) {
+    if (auto why = not_ready(wanted)) return *why;
     return NotFound("version " + std::to_string(wanted) + " of model '" + std::string(name) +
                     "' is not loaded");
   }
@@ -419,6 +436,33 @@ std::vector<ModelState> ModelRepository::List() const {
     out.insert(out.end(), m.states.begin(), m.states.end());
   }
   return out;
+}
+
+std::vector<ModelState> ModelRepository::Index() const {
+  auto snap = snapshot_.load();
+  std::vector<ModelState> out = List();
+  for (const std::string& name : ModelDirs(root_)) {
+    if (snap->models.count(name)) continue;
+    std::error_code ec;
+    std::set<int64_t> versions;
+    for (const auto& v : fs::directory_iterator(fs::path(root_) / name, ec)) {
+      if (!v.is_directory()) continue;
+      if (auto n = ParseVersion(v.path().filename().string())) versions.insert(*n);
+    }
+    for (int64_t v : versions) out.push_back({name, v, false, "unloaded"});
+    if (versions.empty()) out.push_back({name, 0, false, "unloaded"});
+  }
+  std::sort(out.begin(), out.end(), [](const ModelState& a, const ModelState& b) {
+    return a.name != b.name ? a.name < b.name : a.version < b.version;
+  });
+  return out;
+}
+
+StatusOr<VersionPolicy> ModelRepository::Policy(std::string_view name) const {
+  auto snap = snapshot_.load();
+  auto it = snap->models.find(name);
+  if (it == snap->models.end()) return NotFound("model '" + std::string(name) + "' is not loaded");
+  return it->second.policy;
 }
 
 StatusOr<std::vector<int64_t>> ModelRepository::ReadyVersions(std::string_view name) const {

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "monitor/metrics.h"
 #include "serving/backend.h"
 #include "serving/batcher.h"
+#include "serving/inference_stats.h"
 #include "serving/model_config.h"
 
 namespace closedloop {
@@ -53,7 +55,17 @@ struct ModelVersion {
   std::string fingerprint;    // sizes and mtimes of the files it was loaded from
   ModelConfig config;
   std::unique_ptr<Backend> backend;
+  // Triton-style statistics of this loaded version (reset when it is reloaded);
+  // declared before the batcher, which records into it, so it outlives it.
+  std::unique_ptr<InferenceStats> stats = std::make_unique<InferenceStats>();
   std::shared_ptr<Batcher> batcher;  // set when config.batching.max_batch_size > 1
+};
+
+// Which versions of a model to serve (Triton's version_policy, from model.toml).
+struct VersionPolicy {
+  enum Kind { kAll, kLatest, kSpecific } kind = kAll;
+  int64_t latest = 1;
+  std::set<int64_t> specific;
 };
 
 struct ModelState {
@@ -86,9 +98,16 @@ class ModelRepository {
   void StopBatchers();
 
   // `model` is "name" or "name@alias"; `version` is empty or a version number.
+  // NotFound when no such model or version exists; Unavailable when it exists but
+  // does not serve (its load failed, or the model was unloaded).
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(std::string_view model,
                                                         std::string_view version) const;
   std::vector<ModelState> List() const;
+  // List() plus every version directory of the models under the root that are not
+  // loaded (error "unloaded"), as Triton's repository index shows them.
+  std::vector<ModelState> Index() const;
+  // The version policy a loaded model was built with; NotFound if not loaded.
+  StatusOr<VersionPolicy> Policy(std::string_view name) const;
   // Served versions of a model, ascending; NotFound if the model is unknown.
   StatusOr<std::vector<int64_t>> ReadyVersions(std::string_view name) const;
   size_t ReadyCount() const;
@@ -99,6 +118,7 @@ class ModelRepository {
     std::map<int64_t, std::shared_ptr<const ModelVersion>> versions;  // served ones
     std::map<std::string, int64_t, std::less<>> aliases;
     std::vector<ModelState> states;
+    VersionPolicy policy;
     std::string fingerprint;  // of the whole model directory, for PollOnce
   };
   struct Snapshot {

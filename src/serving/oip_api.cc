@@ -6,56 +6,14 @@
 #include "core/json_writer.h"
 #include "core/sha256.h"
 #include "serving/infer_request.h"
+#include "serving/infer_response.h"
+#include "serving/triton_model_info.h"
 
 namespace closedloop {
 
 namespace http = boost::beast::http;
 
 namespace {
-
-// {"name", "datatype", "shape": [...]  (the object is left open)
-void WriteTensorHeader(JsonWriter& w, const std::string& name, DataType type,
-                       const std::vector<int64_t>& shape) {
-  w.BeginObject().Key("name").String(name).Key("datatype").String(DataTypeName(type));
-  w.Key("shape").BeginArray();
-  for (int64_t d : shape) w.Int(d);
-  w.EndArray();
-}
-
-void WriteSpec(JsonWriter& w, const TensorSpec& s) {
-  WriteTensorHeader(w, s.name, s.datatype, s.shape);
-  w.EndObject();
-}
-
-void WriteData(JsonWriter& w, const Tensor& t) {
-  w.BeginArray();
-  std::visit(
-      [&w](const auto& values) {
-        using V = typename std::decay_t<decltype(values)>::value_type;
-        for (const auto& v : values) {
-          if constexpr (std::is_same_v<V, std::string>) {
-            w.String(v);
-          } else if constexpr (std::is_same_v<V, uint8_t>) {
-            w.Bool(v != 0);
-          } else if constexpr (std::is_same_v<V, float> || std::is_same_v<V, double>) {
-            w.Double(v);
-          } else if constexpr (std::is_same_v<V, uint64_t>) {
-            w.Uint(v);
-          } else {
-            w.Int(v);
-          }
-        }
-      },
-      t.values);
-  w.EndArray();
-}
-
-void WriteTensor(JsonWriter& w, const Tensor& t) {
-  WriteTensorHeader(w, t.name, t.datatype, t.shape);
-  w.Key("data");
-  WriteData(w, t);
-  w.EndObject();
-}
 
 // Checks request inputs against the model's declared inputs.
 Status CheckInputs(const std::vector<Tensor>& inputs, const std::vector<TensorSpec>& specs,
@@ -93,18 +51,22 @@ Status CheckInputs(const std::vector<Tensor>& inputs, const std::vector<TensorSp
   return OkStatus();
 }
 
-// Triton's classification form: per row, the top k as "p:index:label" strings.
-StatusOr<Tensor> Classify(const Tensor& probs, int k, const std::vector<std::string>& labels) {
-  const auto* p = probs.As<float>();
-  if (p == nullptr || probs.shape.size() != 2 || labels.empty() ||
-      probs.shape[1] != static_cast<int64_t>(labels.size())) {
-    return InvalidArgument("output '" + probs.name +
-                           "' does not hold class probabilities; 'classification' is not "
-                           "available for it");
+// Triton's classification form: per row, the top k as "score:index:label" strings
+// ("score:index" when the model has no label names). `scores` is [n] or [batch, n].
+StatusOr<Tensor> Classify(const Tensor& scores, int k, const std::vector<std::string>& labels) {
+  const auto* p = scores.As<float>();
+  const bool shaped = scores.shape.size() == 1 || scores.shape.size() == 2;
+  if (p == nullptr || !shaped || scores.shape.back() < 1 ||
+      (!labels.empty() && scores.shape.back() != static_cast<int64_t>(labels.size()))) {
+    return InvalidArgument("output '" + scores.name +
+                           "' does not hold class scores (FP32 [batch, classes]); "
+                           "'classification' is not available for it");
   }
-  const int64_t rows = probs.shape[0], n = probs.shape[1];
+  const int64_t n = scores.shape.back();
+  const int64_t rows = scores.shape.size() == 2 ? scores.shape[0] : 1;
   k = std::min<int>(k, static_cast<int>(n));
-  Tensor out{probs.name, DataType::kBytes, {rows, k}, std::vector<std::string>()};
+  Tensor out{scores.name, DataType::kBytes, {rows, k}, std::vector<std::string>()};
+  if (scores.shape.size() == 1) out.shape = {k};
   auto& v = std::get<std::vector<std::string>>(out.values);
   std::vector<int> idx(static_cast<size_t>(n));
   for (int64_t r = 0; r < rows; ++r) {
@@ -115,10 +77,16 @@ StatusOr<Tensor> Classify(const Tensor& probs, int k, const std::vector<std::str
     for (int i = 0; i < k; ++i) {
       JsonWriter num(32);
       num.Double(row[idx[i]]);
-      v.push_back(num.str() + ":" + std::to_string(idx[i]) + ":" + labels[idx[i]]);
+      std::string entry = num.str() + ":" + std::to_string(idx[i]);
+      if (!labels.empty()) entry += ":" + labels[idx[i]];
+      v.push_back(std::move(entry));
     }
   }
   return out;
+}
+
+uint64_t Nanos(std::chrono::steady_clock::duration d) {
+  return static_cast<uint64_t>(std::max<int64_t>(0, std::chrono::nanoseconds(d).count()));
 }
 
 }  // namespace
@@ -133,25 +101,29 @@ OipApi::OipApi(const ServingConfig& serving, const PredictionLogConfig& log_conf
 
 void OipApi::Register(Router& router) {
   router.Add(http::verb::get, "/v2", [this](RequestContext& c) { ServerMetadata(c); });
+  // Before "/v2/models/{model}", which would take "stats" for a model name.
+  router.Add(http::verb::get, "/v2/models/stats", [this](RequestContext& c) { Stats(c); });
   for (const std::string base : {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
     router.Add(http::verb::get, base, [this](RequestContext& c) { ModelMetadata(c); });
     router.Add(http::verb::get, base + "/ready", [this](RequestContext& c) { ModelReady(c); });
-    router.Add(http::verb::post, base + "/infer", [this](RequestContext& c) { Infer(c); });
+    router.Add(http::verb::get, base + "/config", [this](RequestContext& c) { ModelConfig(c); });
+    router.Add(http::verb::get, base + "/stats", [this](RequestContext& c) { Stats(c); });
+    // JSON, or a JSON header and binary tensor data (application/octet-stream).
+    router.Add(
+        http::verb::post, base + "/infer", [this](RequestContext& c) { Infer(c); },
+        BodyMedia::kAny);
   }
 }
 
 void OipApi::ServerMetadata(RequestContext& ctx) {
   JsonWriter w;
-  w.BeginObject()
-      .Key("name")
-      .String("closedloop")
-      .Key("version")
-      .String(CLOSEDLOOP_VERSION)
-      .Key("extensions")
-      .BeginArray()
-      .String("classification")
-      .EndArray()
-      .EndObject();
+  w.BeginObject().Key("name").String("closedloop").Key("version").String(CLOSEDLOOP_VERSION);
+  w.Key("extensions").BeginArray();
+  for (const char* e : {"classification", "binary_tensor_data", "model_repository",
+                        "model_configuration", "statistics"}) {
+    w.String(e);
+  }
+  w.EndArray().EndObject();
   ctx.Json(200, std::move(w).Take());
 }
 
@@ -173,9 +145,9 @@ void OipApi::ModelMetadata(RequestContext& ctx) {
     for (int64_t v : *versions) w.String(std::to_string(v));
   }
   w.EndArray().Key("platform").String(m.backend->flavor()).Key("inputs").BeginArray();
-  for (const auto& s : m.backend->InputSpecs()) WriteSpec(w, s);
+  for (const auto& s : m.backend->InputSpecs()) WriteTensorSpec(w, s);
   w.EndArray().Key("outputs").BeginArray();
-  for (const auto& s : m.backend->OutputSpecs()) WriteSpec(w, s);
+  for (const auto& s : m.backend->OutputSpecs()) WriteTensorSpec(w, s);
   w.EndArray().EndObject();
   ctx.Json(200, std::move(w).Take());
 }
@@ -183,9 +155,11 @@ void OipApi::ModelMetadata(RequestContext& ctx) {
 void OipApi::ModelReady(RequestContext& ctx) {
   auto mv = Resolve(ctx);
   if (!mv.ok()) {
-    // Known model, unknown version or alias: "not ready" (4xx, as the protocol says).
-    if (mv.status().code() == StatusCode::kNotFound &&
-        models_.ReadyVersions(ctx.Param("model")).ok()) {
+    // A model that exists but does not serve (failed, unloaded), or a known model's
+    // unknown version or alias: "not ready" (4xx, as the protocol says).
+    if (mv.status().code() == StatusCode::kUnavailable ||
+        (mv.status().code() == StatusCode::kNotFound &&
+         models_.ReadyVersions(ctx.Param("model")).ok())) {
       return ctx.Json(400, ErrorBody(mv.status().message()));
     }
     return ctx.Error(mv.status());
@@ -194,40 +168,96 @@ void OipApi::ModelReady(RequestContext& ctx) {
   ctx.body.clear();
 }
 
+void OipApi::ModelConfig(RequestContext& ctx) {
+  auto mv = Resolve(ctx);
+  if (!mv.ok()) return ctx.Error(mv.status());
+  auto policy = models_.Policy((*mv)->name);
+  ctx.Json(200, ModelConfigJson(**mv, policy.ok() ? *policy : VersionPolicy{}));
+}
+
+void OipApi::Stats(RequestContext& ctx) {
+  std::vector<std::shared_ptr<const ModelVersion>> versions;
+  const std::string_view model = ctx.Param("model");
+  if (!ctx.Param("version").empty()) {
+    auto mv = Resolve(ctx);
+    if (!mv.ok()) return ctx.Error(mv.status());
+    versions.push_back(std::move(mv).value());
+  } else {
+    // Every served version of one model (or of all models), as Triton lists them.
+    for (const ModelState& st : models_.List()) {
+      if (!st.ready || (!model.empty() && st.name != model.substr(0, model.find('@')))) continue;
+      auto mv = models_.Resolve(st.name, std::to_string(st.version));
+      if (mv.ok()) versions.push_back(std::move(mv).value());
+    }
+    if (!model.empty() && versions.empty()) {
+      auto mv = models_.Resolve(model, "");  // the reason: unknown or not ready
+      return ctx.Error(mv.ok() ? NotFound("model '" + std::string(model) + "' is not loaded")
+                               : mv.status());
+    }
+    if (!model.empty() && model.find('@') != std::string_view::npos) {
+      auto mv = Resolve(ctx);  // an alias names one version
+      if (!mv.ok()) return ctx.Error(mv.status());
+      versions.assign(1, std::move(mv).value());
+    }
+  }
+  ctx.Json(200, ModelStatsJson(versions));
+}
+
 struct OipApi::InferCall {
   InferRequest req;
   std::shared_ptr<const ModelVersion> mv;
   std::chrono::steady_clock::time_point start;
+  std::chrono::steady_clock::time_point prepared;  // parsed and checked (compute_input)
   BatchTiming timing;  // filled by the batcher; compute times of an unbatched call too
+  bool batched = false;
 };
+
+void OipApi::Fail(RequestContext& ctx, const InferCall& call, const Status& status) {
+  if (call.mv) {
+    call.mv->stats->RecordFailure(Nanos(clock_.MonotonicNow() - call.start),
+                                  clock_.NowUnixMillis());
+  }
+  ctx.Error(status);
+}
 
 void OipApi::Infer(RequestContext& ctx) {
   auto call = std::make_shared<InferCall>();
   call->start = clock_.MonotonicNow();
   InferLimits limits;
   limits.max_bytes_element = serving_.max_text_bytes;
-  auto req = ParseInferRequest(ctx.request.body(), limits);
-  if (!req.ok()) return ctx.Error(req.status());
-  call->req = std::move(req).value();
-  ctx.trace.Add("parse", call->start, clock_.MonotonicNow());
+  std::optional<uint64_t> header_length;
+  if (auto field = ctx.request.find("Inference-Header-Content-Length");
+      field != ctx.request.end()) {
+    auto n = ParseHeaderLength(field->value());
+    if (!n.ok()) return ctx.Error(n.status());
+    header_length = *n;
+  }
+  auto req = ParseInferRequest(ctx.request.body(), limits, header_length);
+  auto parsed = clock_.MonotonicNow();
+  ctx.trace.Add("parse", call->start, parsed);
   auto resolved = Resolve(ctx);
-  if (!resolved.ok()) return ctx.Error(resolved.status());
+  if (!resolved.ok()) return ctx.Error(req.ok() ? resolved.status() : req.status());
   call->mv = std::move(resolved).value();
+  if (!req.ok()) return Fail(ctx, *call, req.status());
+  call->req = std::move(req).value();
   const ModelVersion& m = *call->mv;
   if (Status s = CheckInputs(call->req.inputs, m.backend->InputSpecs(), m.name); !s.ok()) {
-    return ctx.Error(s);
+    return Fail(ctx, *call, s);
   }
   auto specs = m.backend->OutputSpecs();
   for (const auto& o : call->req.outputs) {
     if (std::none_of(specs.begin(), specs.end(), [&](const auto& s) { return s.name == o.name; })) {
       std::string names;
       for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
-      return ctx.Error(InvalidArgument("unknown output '" + o.name + "' (model '" + m.name +
-                                       "' outputs: " + names + ")"));
+      return Fail(ctx, *call,
+                  InvalidArgument("unknown output '" + o.name + "' (model '" + m.name +
+                                  "' outputs: " + names + ")"));
     }
   }
+  call->prepared = clock_.MonotonicNow();
   if (m.batcher) {
     if (auto deferred = ctx.Defer()) {
+      call->batched = true;
       Status queued = m.batcher->Submit(
           call->req.inputs,
           [this, call, deferred](StatusOr<std::vector<Tensor>> outputs) {
@@ -239,74 +269,100 @@ void OipApi::Infer(RequestContext& ctx) {
           },
           &call->timing);
       if (!queued.ok()) {
-        deferred->Finish([queued](RequestContext& c) {
-          c.Json(503, ErrorBody(queued.message()));
+        deferred->Finish([this, call, queued](RequestContext& c) {
+          Fail(c, *call, Unavailable(queued.message()));
           c.headers.emplace_back("Retry-After", "1");
         });
       }
       return;
     }
   }
-  auto compute_start = clock_.MonotonicNow();
+  call->timing.enqueued = call->timing.started = clock_.MonotonicNow();
   auto outputs = m.backend->Infer(call->req.inputs);
-  ctx.trace.Add("compute", compute_start, clock_.MonotonicNow());
+  call->timing.finished = clock_.MonotonicNow();
+  ctx.trace.Add("compute", call->timing.started, call->timing.finished);
   Respond(ctx, *call, std::move(outputs));
 }
 
 void OipApi::Respond(RequestContext& ctx, const InferCall& call,
                      StatusOr<std::vector<Tensor>> outputs) {
-  if (!outputs.ok()) return ctx.Error(outputs.status());
-  auto end = clock_.MonotonicNow();
+  if (!outputs.ok()) return Fail(ctx, call, outputs.status());
   const ModelVersion& m = *call.mv;
   const Backend& backend = *m.backend;
   const InferRequest* req = &call.req;
-  const auto start = call.start;
+  const auto output_start = clock_.MonotonicNow();
 
-  // The response: all outputs, or the requested ones in the requested order.
-  std::vector<Tensor> selected;
+  // The response: all outputs, or the requested ones in the requested order; each
+  // binary when it asks (binary_data) or the request does (binary_data_output).
+  std::vector<Tensor> classified;  // classification outputs, built here
+  classified.reserve(req->outputs.size());
+  std::vector<ResponseOutput> selected;
   if (req->outputs.empty()) {
-    selected = *outputs;
+    for (const Tensor& t : *outputs) selected.push_back({&t, req->binary_data_output});
   } else {
     for (const auto& o : req->outputs) {
       const Tensor& t = *std::find_if(outputs->begin(), outputs->end(),
                                       [&](const Tensor& x) { return x.name == o.name; });
+      const bool binary = o.binary.value_or(req->binary_data_output);
       if (o.classification > 0) {
-        auto c = Classify(t, o.classification, backend.labels());
-        if (!c.ok()) return ctx.Error(c.status());
-        selected.push_back(std::move(c).value());
+        // A classifier's label or confidence output asked for classes: its classes
+        // are the probabilities' (Triton would refuse a BYTES output; this is kinder).
+        const Tensor* source = &t;
+        if (t.name != "probabilities" && !backend.labels().empty()) {
+          auto probs = std::find_if(outputs->begin(), outputs->end(),
+                                    [](const Tensor& x) { return x.name == "probabilities"; });
+          if (probs != outputs->end()) source = &*probs;
+        }
+        auto c = Classify(*source, o.classification, backend.labels());
+        if (!c.ok()) return Fail(ctx, call, c.status());
+        c->name = o.name;
+        classified.push_back(std::move(c).value());
+        selected.push_back({&classified.back(), binary});
       } else {
-        selected.push_back(t);
+        selected.push_back({&t, binary});
       }
     }
   }
-  JsonWriter w(4096);
-  w.BeginObject()
-      .Key("model_name")
-      .String(m.name)
-      .Key("model_version")
-      .String(m.version_label)
-      .Key("id")
-      .String(req->id.empty() ? ctx.request_id : std::string_view(req->id))
-      .Key("parameters")
-      .BeginObject()
-      .Key("request_id")
-      .String(ctx.request_id)
-      .EndObject()
-      .Key("outputs")
-      .BeginArray();
-  for (const Tensor& t : selected) WriteTensor(w, t);
-  w.EndArray().EndObject();
-  ctx.Json(200, std::move(w).Take());
+  EncodedInferResponse encoded =
+      EncodeInferResponse(m.name, m.version_label,
+                          req->id.empty() ? ctx.request_id : std::string_view(req->id),
+                          ctx.request_id, selected);
+  ctx.Json(200, std::move(encoded.body));
+  if (encoded.header_length) {
+    ctx.content_type = "application/octet-stream";
+    ctx.headers.emplace_back("Inference-Header-Content-Length",
+                             std::to_string(*encoded.header_length));
+  }
+  const auto end = clock_.MonotonicNow();
 
+  RequestTimes times;
+  const Tensor& first = req->inputs.front();
+  times.rows = first.shape.empty() ? 1 : static_cast<uint64_t>(std::max<int64_t>(1, first.shape[0]));
+  times.total_ns = Nanos(end - call.start);
+  times.queue_ns = Nanos(call.timing.started - call.timing.enqueued);
+  times.input_ns = Nanos(call.prepared - call.start);
+  times.infer_ns = Nanos(call.timing.finished - call.timing.started);
+  times.output_ns = Nanos(end - output_start);
+  m.stats->RecordSuccess(times, clock_.NowUnixMillis());
+  if (!call.batched) {  // the batcher records its own executions
+    m.stats->RecordExecution(times.rows, times.input_ns, times.infer_ns, times.output_ns);
+  }
+  LogRows(ctx, call, *outputs, end);
+}
+
+void OipApi::LogRows(RequestContext& ctx, const InferCall& call, const std::vector<Tensor>& outputs,
+                     std::chrono::steady_clock::time_point end) {
   // Log each row of a text classifier like a /v1/predict prediction. Row i > 0 gets
   // the id "<request_id>.<i>", so every row can be fetched and given feedback.
-  const auto* texts = req->inputs.front().As<std::string>();
-  auto probs = std::find_if(outputs->begin(), outputs->end(),
+  const ModelVersion& m = *call.mv;
+  const Backend& backend = *m.backend;
+  const auto* texts = call.req.inputs.front().As<std::string>();
+  auto probs = std::find_if(outputs.begin(), outputs.end(),
                             [](const Tensor& t) { return t.name == "probabilities"; });
-  if (texts == nullptr || probs == outputs->end() || backend.labels().empty()) return;
+  if (texts == nullptr || probs == outputs.end() || backend.labels().empty()) return;
   const auto& p = *probs->As<float>();
   const size_t nl = backend.labels().size();
-  const double latency_ms = std::chrono::duration<double, std::milli>(end - start).count();
+  const double latency_ms = std::chrono::duration<double, std::milli>(end - call.start).count();
   const auto log_start = clock_.MonotonicNow();
   for (size_t i = 0; i < texts->size(); ++i) {
     std::vector<int> idx(nl);

@@ -3,7 +3,12 @@
 //   GET  /v2                                              server metadata
 //   GET  /v2/models/{m}[/versions/{v}]                    model metadata
 //   GET  /v2/models/{m}[/versions/{v}]/ready              200 empty body, or 400/404 with error
-//   POST /v2/models/{m}[/versions/{v}]/infer              inference
+//   GET  /v2/models/{m}[/versions/{v}]/config             Triton's model configuration
+//   GET  /v2/models[/{m}[/versions/{v}]]/stats            Triton's statistics extension
+//   POST /v2/models/{m}[/versions/{v}]/infer              inference: JSON, or a JSON header
+//        (length in Inference-Header-Content-Length) and binary tensor data
+// A model that does not exist is 404; one that exists but does not serve (its load
+// failed, or it was unloaded) is 503 on infer and 400 on ready.
 // {m} may be "name@alias". Models with batching.max_batch_size > 1 go through
 // their Batcher (the response is deferred; a full queue answers 503 with
 // Retry-After). Rows of a classifier's inference are logged like
@@ -31,9 +36,15 @@ class OipApi {
   void ServerMetadata(RequestContext& ctx);
   void ModelMetadata(RequestContext& ctx);
   void ModelReady(RequestContext& ctx);
+  void ModelConfig(RequestContext& ctx);
+  void Stats(RequestContext& ctx);
   void Infer(RequestContext& ctx);
   struct InferCall;  // what the response needs, kept across a batched (deferred) call
   void Respond(RequestContext& ctx, const InferCall& call, StatusOr<std::vector<Tensor>> outputs);
+  // Answers with `status` and counts a failed inference of the call's model.
+  void Fail(RequestContext& ctx, const InferCall& call, const Status& status);
+  void LogRows(RequestContext& ctx, const InferCall& call, const std::vector<Tensor>& outputs,
+               std::chrono::steady_clock::time_point end);
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(RequestContext& ctx);
 
   const ServingConfig serving_;

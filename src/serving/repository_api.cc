@@ -1,5 +1,7 @@
 #include "serving/repository_api.h"
 
+#include <simdjson.h>
+
 #include "core/json_writer.h"
 #include "core/logging.h"
 
@@ -12,12 +14,9 @@ namespace {
 void WriteStates(JsonWriter& w, const std::vector<ModelState>& states) {
   w.BeginArray();
   for (const ModelState& s : states) {
-    w.BeginObject()
-        .Key("name")
-        .String(s.name)
-        .Key("version")
-        .String(std::to_string(s.version))
-        .Key("state")
+    w.BeginObject().Key("name").String(s.name);
+    if (s.version > 0) w.Key("version").String(std::to_string(s.version));
+    w.Key("state")
         .String(s.ready ? "READY" : "UNAVAILABLE");
     if (!s.error.empty()) w.Key("reason").String(s.error);
     w.EndObject();
@@ -25,12 +24,41 @@ void WriteStates(JsonWriter& w, const std::vector<ModelState>& states) {
   w.EndArray();
 }
 
+// The index request's body: empty, {} or {"ready": bool}. Returns the filter.
+StatusOr<bool> ReadyOnly(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return false;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) {
+    return InvalidArgument("malformed JSON in the index request");
+  }
+  simdjson::dom::object obj;
+  if (doc.get(obj) != simdjson::SUCCESS) {
+    return InvalidArgument("the index request must be a JSON object");
+  }
+  bool ready = false;
+  for (auto field : obj) {
+    if (field.key != "ready") {
+      return InvalidArgument("unknown field '" + std::string(field.key) +
+                             "' in the index request (expected: ready)");
+    }
+    if (field.value.get(ready) != simdjson::SUCCESS) {
+      return InvalidArgument("field 'ready' must be a boolean");
+    }
+  }
+  return ready;
+}
+
 }  // namespace
 
 void RepositoryApi::Register(Router& router) {
   router.Add(http::verb::post, "/v2/repository/index", [this](RequestContext& c) {
+    auto ready_only = ReadyOnly(c.request.body());
+    if (!ready_only.ok()) return c.Error(ready_only.status());
+    std::vector<ModelState> states = models_.Index();
+    if (*ready_only) std::erase_if(states, [](const ModelState& s) { return !s.ready; });
     JsonWriter w;
-    WriteStates(w, models_.List());
+    WriteStates(w, states);
     c.Json(200, std::move(w).Take());
   });
   router.Add(http::verb::post, "/v2/repository/models/{model}/load", [this](RequestContext& c) {

@@ -1,5 +1,8 @@
 // RepositoryApi: Triton's model repository extension over HTTP.
-//   POST /v2/repository/index                    every model version and its state
+//   POST /v2/repository/index                    every model version and its state, also
+//        model directories not loaded (state UNAVAILABLE, reason "unloaded", version
+//        omitted when the directory has no version); body {"ready": true} keeps only the
+//        versions that serve. Empty body or {} = all.
 //   POST /v2/repository/models/{m}/load          (re)load a model from its directory
 //   POST /v2/repository/models/{m}/unload        stop serving a model
 // Load answers 200 when every wanted version serves, 400 naming the versions that

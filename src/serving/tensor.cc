@@ -5,7 +5,7 @@
 namespace closedloop {
 namespace {
 
-constexpr std::array<std::pair<DataType, std::string_view>, 12> kNames = {{
+constexpr std::array<std::pair<DataType, std::string_view>, 14> kNames = {{
     {DataType::kBool, "BOOL"},
     {DataType::kUint8, "UINT8"},
     {DataType::kUint16, "UINT16"},
@@ -18,6 +18,8 @@ constexpr std::array<std::pair<DataType, std::string_view>, 12> kNames = {{
     {DataType::kFp32, "FP32"},
     {DataType::kFp64, "FP64"},
     {DataType::kBytes, "BYTES"},
+    {DataType::kFp16, "FP16"},
+    {DataType::kBf16, "BF16"},
 }};
 
 }  // namespace
@@ -34,6 +36,51 @@ std::optional<DataType> ParseDataType(std::string_view name) {
     if (n == name) return type;
   }
   return std::nullopt;
+}
+
+size_t ElementByteSize(DataType t) {
+  switch (t) {
+    case DataType::kBool:
+    case DataType::kUint8:
+    case DataType::kInt8:
+      return 1;
+    case DataType::kUint16:
+    case DataType::kInt16:
+    case DataType::kFp16:
+    case DataType::kBf16:
+      return 2;
+    case DataType::kUint32:
+    case DataType::kInt32:
+    case DataType::kFp32:
+      return 4;
+    case DataType::kUint64:
+    case DataType::kInt64:
+    case DataType::kFp64:
+      return 8;
+    case DataType::kBytes:
+      return 0;
+  }
+  return 0;
+}
+
+TensorValues EmptyValues(DataType t) {
+  switch (t) {
+    case DataType::kFp32:
+      return std::vector<float>();
+    case DataType::kFp64:
+      return std::vector<double>();
+    case DataType::kBool:
+      return std::vector<uint8_t>();
+    case DataType::kBytes:
+      return std::vector<std::string>();
+    case DataType::kUint64:
+      return std::vector<uint64_t>();
+    case DataType::kFp16:
+    case DataType::kBf16:
+      return std::vector<uint16_t>();
+    default:
+      return std::vector<int64_t>();
+  }
 }
 
 size_t Tensor::size() const {

@@ -3,7 +3,9 @@
 //
 // Storage per datatype: FP32 -> float, FP64 -> double, BOOL -> uint8_t (0/1),
 // INT8..INT64 and UINT8..UINT32 -> int64_t (range-checked for the declared type),
-// UINT64 -> uint64_t, BYTES -> std::string. FP16 has no JSON form and is rejected.
+// UINT64 -> uint64_t, BYTES -> std::string, FP16 and BF16 -> uint16_t (the raw
+// IEEE half / bfloat16 bits). FP16 and BF16 have no JSON form: they travel only as
+// binary tensor data (serving/binary_tensor.h).
 #pragma once
 
 #include <cstdint>
@@ -27,15 +29,24 @@ enum class DataType {
   kInt64,
   kFp32,
   kFp64,
-  kBytes
+  kBytes,
+  kFp16,
+  kBf16
 };
 
 std::string_view DataTypeName(DataType t);
 std::optional<DataType> ParseDataType(std::string_view name);
+// Bytes of one element in the binary form; 0 for BYTES (variable length).
+size_t ElementByteSize(DataType t);
+
 
 using TensorValues =
     std::variant<std::vector<float>, std::vector<double>, std::vector<int64_t>,
-                 std::vector<uint64_t>, std::vector<uint8_t>, std::vector<std::string>>;
+                 std::vector<uint64_t>, std::vector<uint8_t>, std::vector<std::string>,
+                 std::vector<uint16_t>>;
+
+// An empty value vector of the storage type of `t`.
+TensorValues EmptyValues(DataType t);
 
 struct Tensor {
   std::string name;

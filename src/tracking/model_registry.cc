@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "core/sha256.h"
 #include "serving/model_config.h"
 #include "store/migrations.h"
+#include "tracking/artifact_store.h"
 #include "tracking/model_card.h"
 #include "tracking/registry_rules.h"
 #include "tracking/run_filter.h"
@@ -84,10 +86,11 @@ StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(const std::string& 
                                                              const Clock& clock) {
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(db_path, SqliteDb::Mode::kReadWrite));
   RETURN_IF_ERROR(ApplyMigrations(*db, TrackingMigrations()).WithContext("model registry"));
-  ASSIGN_OR_RETURN(auto runs, TrackingStore::Open(
-                                  db_path, fs::path(db_path).parent_path() / "artifacts", clock));
+  ASSIGN_OR_RETURN(auto runs, TrackingStore::Open(db_path, std::string(kArtifactScheme), clock));
   std::unique_ptr<ModelRegistry> r(new ModelRegistry(std::move(db), std::move(repository), clock));
   r->runs_ = std::move(runs);
+  r->artifacts_ =
+      std::make_unique<ArtifactStore>((fs::path(db_path).parent_path() / "artifacts").string());
   return r;
 }
 
@@ -288,6 +291,57 @@ Status ModelRegistry::SetRegisteredModelTag(const std::string& name, const std::
   return tag.Step().status();
 }
 
+Status ModelRegistry::DeleteRegisteredModelTag(const std::string& name, const std::string& key) {
+  if (key.empty()) return InvalidArgument("'key' must not be empty");
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(RequireModel(name));
+  ASSIGN_OR_RETURN(auto del,
+                   db_->Prepare("DELETE FROM registered_model_tags WHERE name = ? AND key = ?"));
+  del.BindText(1, name);
+  del.BindText(2, key);
+  RETURN_IF_ERROR(del.Step().status());
+  if (db_->Changes() == 0) {
+    return NotFound("registered model '" + name + "' has no tag '" + key + "'");
+  }
+  return OkStatus();
+}
+
+Status ModelRegistry::SetModelVersionTag(const std::string& name, int64_t version,
+                                         const std::string& key, const std::string& value) {
+  if (key.empty()) return InvalidArgument("'key' must not be empty");
+  if (key.size() > 250) return InvalidArgument("'key' is longer than 250 characters");
+  if (key.rfind("closedloop.", 0) == 0) {
+    return InvalidArgument("tag key '" + key + "': the prefix 'closedloop.' is reserved");
+  }
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(LoadVersion(name, version).status());
+  ASSIGN_OR_RETURN(auto tag,
+                   db_->Prepare("INSERT OR REPLACE INTO model_version_tags VALUES (?, ?, ?, ?)"));
+  tag.BindText(1, name);
+  tag.BindInt(2, version);
+  tag.BindText(3, key);
+  tag.BindText(4, value);
+  return tag.Step().status();
+}
+
+Status ModelRegistry::DeleteModelVersionTag(const std::string& name, int64_t version,
+                                            const std::string& key) {
+  if (key.empty()) return InvalidArgument("'key' must not be empty");
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(LoadVersion(name, version).status());
+  ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM model_version_tags WHERE name = ? AND "
+                                          "version = ? AND key = ?"));
+  del.BindText(1, name);
+  del.BindInt(2, version);
+  del.BindText(3, key);
+  RETURN_IF_ERROR(del.Step().status());
+  if (db_->Changes() == 0) {
+    return NotFound("model version '" + name + "' " + std::to_string(version) + " has no tag '" +
+                    key + "'");
+  }
+  return OkStatus();
+}
+
 Status ModelRegistry::DeleteRegisteredModel(const std::string& name) {
   {
     std::lock_guard lock(mu_);
@@ -319,10 +373,19 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
   if (nv.source.empty()) return InvalidArgument("'source' is required");
   std::string source = nv.source;
   if (source.rfind("file://", 0) == 0) source = source.substr(7);
-  if (source.rfind("runs:/", 0) == 0) {
-    // runs:/<run_id>/<path>: the run's model directory (tag model.path).
+  if (source.rfind(kArtifactScheme, 0) == 0) {
+    // mlflow-artifacts:/<path>: a directory uploaded through the artifact API.
+    std::string rel = source.substr(kArtifactScheme.size());
+    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+    auto local = artifacts_->Resolve(rel);
+    if (!local.ok()) return InvalidArgument("source '" + nv.source + "': " + local.status().message());
+    source = *local;
+  } else if (source.rfind("runs:/", 0) == 0) {
+    // runs:/<run_id>/<path>: the run's model directory (tag model.path, written by
+    // `closedloop train`), else <path> among the run's uploaded artifacts.
     std::string rest = source.substr(6);
     std::string run_id = rest.substr(0, rest.find('/'));
+    std::string sub = rest.size() > run_id.size() ? rest.substr(run_id.size() + 1) : "";
     auto run = runs_->GetRun(run_id);
     if (!run.ok())
       return NotFound("source '" + nv.source + "': run '" + run_id + "' does not exist");
@@ -330,10 +393,22 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     for (const auto& [k, v] : run->tags) {
       if (k == "model.path") model_path = v;
     }
-    if (model_path.empty()) {
-      return InvalidArgument("source '" + nv.source + "': the run recorded no model.path");
+    const std::string& uri = run->info.artifact_uri;
+    if (!model_path.empty()) {
+      source = fs::path(model_path).parent_path().string();
+    } else if (uri.rfind(kArtifactScheme, 0) == 0) {
+      std::string rel = uri.substr(kArtifactScheme.size());
+      while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+      if (!sub.empty()) rel += "/" + sub;
+      auto local = artifacts_->Resolve(rel);
+      if (!local.ok()) {
+        return InvalidArgument("source '" + nv.source + "': " + local.status().message());
+      }
+      source = *local;
+    } else {
+      return InvalidArgument("source '" + nv.source +
+                             "': the run recorded no model.path and has no served artifacts");
     }
-    source = fs::path(model_path).parent_path().string();
   }
   std::error_code ec;
   if (!fs::is_directory(source, ec)) {
@@ -505,6 +580,89 @@ StatusOr<std::vector<ModelVersionInfo>> ModelRegistry::SearchModelVersions(
     if (max_results > 0 && static_cast<int64_t>(out.size()) >= max_results) break;
   }
   return out;
+}
+
+StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q) {
+  RegistryFilterExtras extras;
+  extras.tags = true;
+  extras.numeric_keys = {"version_number"};
+  ASSIGN_OR_RETURN(auto clauses, ParseRegistryFilter(q.filter, {"name", "run_id", "source"}, extras));
+  if (q.max_results < 1 || q.max_results > 200000) {
+    return InvalidArgument("'max_results' must be in [1, 200000], got " +
+                           std::to_string(q.max_results));
+  }
+  // The page token is the offset of the page's first version, as decimal digits.
+  size_t offset = 0;
+  if (!q.page_token.empty()) {
+    auto [ptr, ec] = std::from_chars(q.page_token.data(),
+                                     q.page_token.data() + q.page_token.size(), offset);
+    if (ec != std::errc() || ptr != q.page_token.data() + q.page_token.size()) {
+      return InvalidArgument("'page_token' '" + q.page_token + "' is not a token this server gave");
+    }
+  }
+  struct Key {
+    int field;  // 0 name, 1 version, 2 created, 3 updated
+    bool desc;
+  };
+  std::vector<Key> keys;
+  for (const std::string& entry : q.order_by) {
+    std::istringstream in(entry);
+    std::string field, dir, extra;
+    in >> field >> dir >> extra;
+    for (char& ch : dir) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    static const char* kFields[] = {"name", "version_number", "creation_timestamp",
+                                    "last_updated_timestamp"};
+    auto f = std::find(std::begin(kFields), std::end(kFields), field);
+    if (f == std::end(kFields) || !extra.empty() || (!dir.empty() && dir != "ASC" && dir != "DESC")) {
+      return InvalidArgument("'order_by' entry '" + entry +
+                             "': expected one of name, version_number, creation_timestamp, "
+                             "last_updated_timestamp, then ASC or DESC");
+    }
+    keys.push_back({static_cast<int>(f - std::begin(kFields)), dir == "DESC"});
+  }
+  keys.push_back({0, false});
+  keys.push_back({1, true});
+
+  std::vector<ModelVersionInfo> all;
+  {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string(kVersionColumns) + "ORDER BY name"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(ModelVersionInfo v, ReadVersionRow(stmt));
+      bool keep = std::all_of(clauses.begin(), clauses.end(), [&](const RunFilterClause& c) {
+        if (c.entity == "tags") {
+          auto t = std::find_if(v.tags.begin(), v.tags.end(),
+                                [&](const auto& kv) { return kv.first == c.key; });
+          return t != v.tags.end() && ClauseMatches(c, t->second);
+        }
+        if (c.key == "version_number") return ClauseMatchesNumber(c, static_cast<double>(v.version));
+        return ClauseMatches(c, c.key == "name" ? v.name : c.key == "run_id" ? v.run_id : v.source);
+      });
+      if (keep) all.push_back(std::move(v));
+    }
+  }
+  auto field = [](const ModelVersionInfo& v, int f) -> int64_t {
+    return f == 1 ? v.version : f == 2 ? v.creation_time : v.last_updated_time;
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const ModelVersionInfo& a, const ModelVersionInfo& b) {
+    for (const Key& k : keys) {
+      int cmp = k.field == 0 ? a.name.compare(b.name)
+                             : (field(a, k.field) < field(b, k.field)
+                                    ? -1
+                                    : field(a, k.field) > field(b, k.field) ? 1 : 0);
+      if (cmp != 0) return k.desc ? cmp > 0 : cmp < 0;
+    }
+    return false;
+  });
+  VersionPage page;
+  if (offset >= all.size()) return page;
+  const size_t end = std::min(all.size(), offset + static_cast<size_t>(q.max_results));
+  page.versions.assign(std::make_move_iterator(all.begin() + static_cast<long>(offset)),
+                       std::make_move_iterator(all.begin() + static_cast<long>(end)));
+  if (end < all.size()) page.next_page_token = std::to_string(end);
+  return page;
 }
 
 StatusOr<ModelVersionInfo> ModelRegistry::UpdateModelVersion(const std::string& name,

@@ -4,6 +4,9 @@
 // lives in <repository>/M/N, and the aliases are mirrored into
 // <repository>/M/aliases.toml, which is what the server resolves `M@alias` with.
 //
+// A version's source is a local directory (or file://), runs:/<run>/<path> (the
+// run's model.path, else <path> in its uploaded artifacts) or
+// mlflow-artifacts:/<path> (uploaded through the artifact API).
 // Creating a version copies (or moves) the source version directory into the
 // repository under a temporary name, writes its model card (MODEL_CARD.md),
 // records the model file's SHA-256 and size, its flavor, its metrics
@@ -29,6 +32,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/sqlite_db.h"
+#include "tracking/artifact_store.h"
 #include "tracking/registry_rules.h"
 #include "tracking/tracking_store.h"
 
@@ -77,6 +81,22 @@ struct NewModelVersion {
   bool create_model_if_missing = false;  // else NotFound for an unknown name
 };
 
+// One page of a model version search (MLflow's search-model-versions).
+struct VersionSearch {
+  // Clauses joined by AND: name, run_id, source (= != LIKE ILIKE), tags.<key>
+  // (= != LIKE ILIKE) and version_number (= != < <= > >=).
+  std::string filter;
+  int64_t max_results = 10000;  // page size, 1..200000
+  // Each "<key> [ASC|DESC]", key one of name, version_number, creation_timestamp,
+  // last_updated_timestamp; then name ASC, version_number DESC.
+  std::vector<std::string> order_by;
+  std::string page_token;  // a previous page's next_page_token; empty: the first page
+};
+struct VersionPage {
+  std::vector<ModelVersionInfo> versions;
+  std::string next_page_token;  // empty on the last page
+};
+
 class ModelRegistry {
  public:
   static StatusOr<std::unique_ptr<ModelRegistry>> Open(const std::string& db_path,
@@ -102,12 +122,21 @@ class ModelRegistry {
   Status DeleteRegisteredModel(const std::string& name);
   Status SetRegisteredModelTag(const std::string& name, const std::string& key,
                                const std::string& value);
+  // NotFound when the model or the tag does not exist.
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key);
+  // Keys: 1-250 characters, not starting with "closedloop." (those are computed).
+  Status SetModelVersionTag(const std::string& name, int64_t version, const std::string& key,
+                            const std::string& value);
+  Status DeleteModelVersionTag(const std::string& name, int64_t version, const std::string& key);
 
   StatusOr<ModelVersionInfo> CreateModelVersion(const NewModelVersion& v);
   StatusOr<ModelVersionInfo> GetModelVersion(const std::string& name, int64_t version);
   // `filter`: clauses joined by AND on name, run_id or source (= != LIKE ILIKE).
   StatusOr<std::vector<ModelVersionInfo>> SearchModelVersions(const std::string& filter,
                                                               int64_t max_results);
+  // Filtered, ordered, paged; InvalidArgument for a bad filter, order_by, page size
+  // or page token.
+  StatusOr<VersionPage> SearchModelVersions(const VersionSearch& search);
   StatusOr<ModelVersionInfo> UpdateModelVersion(const std::string& name, int64_t version,
                                                 const std::string& description);
   Status DeleteModelVersion(const std::string& name, int64_t version);
@@ -135,6 +164,7 @@ class ModelRegistry {
   std::mutex mu_;  // guards db_
   std::unique_ptr<SqliteDb> db_;
   std::unique_ptr<TrackingStore> runs_;  // run lookups (its own connection)
+  std::unique_ptr<ArtifactStore> artifacts_;  // <data_dir>/artifacts: mlflow-artifacts:/ sources
   const std::string repository_;
   const Clock& clock_;
   std::function<void(const std::string&)> listener_;  // set before serving starts

@@ -150,6 +150,30 @@ void RegistryApi::Register(Router& router) {
           RETURN_IF_ERROR(registry_.SetRegisteredModelTag(name, key, value.value_or("")));
           return Done(c);
         }));
+  route(http::verb::delete_, "registered-models/delete-tag",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string name, p.Required("name"));
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          RETURN_IF_ERROR(registry_.DeleteRegisteredModelTag(name, key));
+          return Done(c);
+        }));
+  route(http::verb::post, "model-versions/set-tag",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string name, p.Required("name"));
+          ASSIGN_OR_RETURN(int64_t version, RequiredVersion(p));
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          ASSIGN_OR_RETURN(auto value, p.String("value"));
+          RETURN_IF_ERROR(registry_.SetModelVersionTag(name, version, key, value.value_or("")));
+          return Done(c);
+        }));
+  route(http::verb::delete_, "model-versions/delete-tag",
+        Endpoint([this](RequestContext& c, const Params& p) -> Status {
+          ASSIGN_OR_RETURN(std::string name, p.Required("name"));
+          ASSIGN_OR_RETURN(int64_t version, RequiredVersion(p));
+          ASSIGN_OR_RETURN(std::string key, p.Required("key"));
+          RETURN_IF_ERROR(registry_.DeleteModelVersionTag(name, version, key));
+          return Done(c);
+        }));
   auto latest = Endpoint([this, versions_reply](RequestContext& c, const Params& p) -> Status {
     ASSIGN_OR_RETURN(std::string name, p.Required("name"));
     ASSIGN_OR_RETURN(auto stages, p.Strings("stages"));
@@ -192,14 +216,25 @@ void RegistryApi::Register(Router& router) {
           ASSIGN_OR_RETURN(auto v, registry_.GetModelVersion(name, version));
           return version_reply(c, v);
         }));
-  auto search_versions =
-      Endpoint([this, versions_reply](RequestContext& c, const Params& p) -> Status {
-        ASSIGN_OR_RETURN(auto filter, p.String("filter"));
-        ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
-        ASSIGN_OR_RETURN(auto vs,
-                         registry_.SearchModelVersions(filter.value_or(""), max.value_or(10000)));
-        return versions_reply(c, vs);
-      });
+  auto search_versions = Endpoint([this](RequestContext& c, const Params& p) -> Status {
+    VersionSearch q;
+    ASSIGN_OR_RETURN(auto filter, p.String("filter"));
+    ASSIGN_OR_RETURN(auto max, p.Int64("max_results"));
+    ASSIGN_OR_RETURN(q.order_by, p.Strings("order_by"));
+    ASSIGN_OR_RETURN(auto token, p.String("page_token"));
+    q.filter = filter.value_or("");
+    q.max_results = max.value_or(10000);
+    q.page_token = token.value_or("");
+    ASSIGN_OR_RETURN(VersionPage page, registry_.SearchModelVersions(q));
+    JsonWriter w;
+    w.BeginObject().Key("model_versions").BeginArray();
+    for (const auto& v : page.versions) WriteVersion(w, v);
+    w.EndArray();
+    if (!page.next_page_token.empty()) w.Key("next_page_token").String(page.next_page_token);
+    w.EndObject();
+    c.Json(200, std::move(w).Take());
+    return OkStatus();
+  });
   route(http::verb::get, "model-versions/search", search_versions);
   route(http::verb::post, "model-versions/search", search_versions);
   auto update_version = Endpoint([this, version_reply](RequestContext& c,

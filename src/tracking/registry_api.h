@@ -1,7 +1,9 @@
 // RegistryApi: MLflow's model-registry REST endpoints under /api/2.0/mlflow/:
-// registered-models create|get|search|update|delete|set-tag|get-latest-versions,
-// model-versions create|get|search|update|delete|transition-stage|
-// get-download-uri, registered-models/alias (POST set, GET, DELETE), with
+// registered-models create|get|search|update|delete|set-tag|delete-tag|
+// get-latest-versions, model-versions create|get|search (filter, order_by,
+// max_results, page_token -> next_page_token)|update|delete|transition-stage
+// (archive_existing_versions)|set-tag|delete-tag|get-download-uri,
+// registered-models/alias (POST set, GET, DELETE), with
 // MLflow's JSON shapes (versions as strings, times in ms) and error format.
 // closedloop's lineage fields of a version (SHA-256 and size of the model file,
 // flavor, storage path, headline metrics) are returned as "closedloop.*" tags.

@@ -49,7 +49,8 @@ std::string CanonicalStage(const std::string& stage) {
 
 // Clauses joined by AND of `key op 'value'` on the allowed keys.
 StatusOr<std::vector<RunFilterClause>> ParseRegistryFilter(const std::string& filter,
-                                                           const std::vector<std::string>& keys) {
+                                                           const std::vector<std::string>& keys,
+                                                           const RegistryFilterExtras& extras) {
   std::vector<RunFilterClause> out;
   if (filter.empty()) return out;
   // The registry's keys have no entity prefix: give each clause "attributes.".
@@ -60,14 +61,29 @@ StatusOr<std::vector<RunFilterClause>> ParseRegistryFilter(const std::string& fi
     std::string part = *it;
     size_t start = part.find_first_not_of(" \t");
     if (start != std::string::npos) part = part.substr(start);
-    prefixed += (prefixed.empty() ? "" : " AND ") + std::string("attributes.") + part;
+    const bool tag = extras.tags && (part.rfind("tags.", 0) == 0 || part.rfind("tag.", 0) == 0);
+    prefixed += (prefixed.empty() ? "" : " AND ") + std::string(tag ? "" : "attributes.") + part;
   }
   ASSIGN_OR_RETURN(auto clauses, ParseRunFilter(prefixed));
   for (auto& c : clauses) {
+    if (c.entity == "tags" && extras.tags && !c.numeric) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    const bool numeric_key = std::find(extras.numeric_keys.begin(), extras.numeric_keys.end(),
+                                       c.key) != extras.numeric_keys.end();
+    if (numeric_key && c.numeric) {
+      out.push_back(std::move(c));
+      continue;
+    }
     if (std::find(keys.begin(), keys.end(), c.key) == keys.end() || c.numeric) {
       std::string allowed;
       for (const auto& k : keys) allowed += (allowed.empty() ? "" : ", ") + k;
+      if (extras.tags) allowed += ", tags.<key>";
+      std::string numbers;
+      for (const auto& k : extras.numeric_keys) numbers += (numbers.empty() ? "" : ", ") + k;
       return InvalidArgument("filter '" + filter + "': only string comparisons on " + allowed +
+                             (numbers.empty() ? "" : " and numeric comparisons on " + numbers) +
                              " are supported");
     }
     out.push_back(std::move(c));
@@ -80,6 +96,16 @@ bool ClauseMatches(const RunFilterClause& c, const std::string& value) {
   if (c.op == "!=") return value != c.text;
   if (c.op == "LIKE") return LikeMatch(value, c.text, false);
   if (c.op == "ILIKE") return LikeMatch(value, c.text, true);
+  return false;
+}
+
+bool ClauseMatchesNumber(const RunFilterClause& c, double value) {
+  if (c.op == "=") return value == c.number;
+  if (c.op == "!=") return value != c.number;
+  if (c.op == "<") return value < c.number;
+  if (c.op == "<=") return value <= c.number;
+  if (c.op == ">") return value > c.number;
+  if (c.op == ">=") return value >= c.number;
   return false;
 }
 

@@ -18,9 +18,18 @@ Status ValidateModelName(const std::string& name);
 Status ValidateAliasName(const std::string& alias);
 // "None", "Staging", "Production" or "Archived" for any casing of them; "" otherwise.
 std::string CanonicalStage(const std::string& stage);
-// Clauses joined by AND of `key op 'value'` (= != LIKE ILIKE) on `keys` only.
+// What a registry filter may use besides string comparisons on its keys.
+struct RegistryFilterExtras {
+  bool tags = false;                      // tags.<key> = 'v' (entity "tags")
+  std::vector<std::string> numeric_keys;  // e.g. version_number < 3
+};
+// Clauses joined by AND of `key op 'value'` (= != LIKE ILIKE) on `keys` only, plus
+// the extras.
 StatusOr<std::vector<RunFilterClause>> ParseRegistryFilter(const std::string& filter,
-                                                           const std::vector<std::string>& keys);
+                                                           const std::vector<std::string>& keys,
+                                                           const RegistryFilterExtras& extras = {});
 bool ClauseMatches(const RunFilterClause& clause, const std::string& value);
+// A numeric clause (= != < <= > >=) against a number.
+bool ClauseMatchesNumber(const RunFilterClause& clause, double value);
 
 }  // namespace closedloop

@@ -1,5 +1,7 @@
 #include "tracking/tracking_store.h"
 
+#include "tracking/artifact_store.h"
+
 #include <cmath>
 #include <random>
 
@@ -59,7 +61,8 @@ StatusOr<std::unique_ptr<TrackingStore>> TrackingStore::Open(const std::string& 
 
 StatusOr<std::unique_ptr<TrackingStore>> TrackingStore::OpenInDataDir(const std::string& data_dir,
                                                                       const Clock& clock) {
-  return Open(data_dir + "/tracking.db", data_dir + "/artifacts", clock);
+  // Artifacts are served by this server (ArtifactApi): mlflow-artifacts:/<experiment>.
+  return Open(data_dir + "/tracking.db", std::string(kArtifactScheme), clock);
 }
 
 StatusOr<std::string> TrackingStore::CreateExperiment(const std::string& name,

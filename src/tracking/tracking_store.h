@@ -69,7 +69,8 @@ class TrackingStore {
                                                        const std::string& artifact_root,
                                                        const Clock& clock);
   // The store of a closedloop data dir: <data_dir>/tracking.db, artifacts under
-  // <data_dir>/artifacts (the server, `train` and the demo bootstrap all use this).
+  // <data_dir>/artifacts, named mlflow-artifacts:/<experiment> (served by
+  // ArtifactApi; the server, `train` and the demo bootstrap all use this).
   static StatusOr<std::unique_ptr<TrackingStore>> OpenInDataDir(const std::string& data_dir,
                                                                 const Clock& clock);
 

@@ -170,8 +170,8 @@ TEST_F(OipTest, BadInferRequestsGetClearErrorsAndServerStaysUp) {
        "unknown output 'logits' (model 'support-intent' outputs: label, confidence, "
        "probabilities)"},
       {R"({"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","data":["a"]}],)"
-       R"("outputs":[{"name":"label","parameters":{"classification":2}}]})",
-       400, "'classification' is not available"},
+       R"("outputs":[{"name":"label","parameters":{"classification":0}}]})",
+       400, "'classification' must be an integer 1-1000"},
       {R"({"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","data":[" "]}]})", 400,
        "input 'text' element 0 is empty"},
       {R"({"inputs":[{"name":"text","shape":[1000000000000],"datatype":"BYTES","data":["a"]}]})",

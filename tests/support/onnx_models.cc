@@ -158,4 +158,15 @@ void WriteLayerNormModel(const std::string& path) {
   Save(model, path, 17);
 }
 
+void WriteAddModel(const std::string& path) {
+  onnx::ModelProto model;
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("add");
+  AddNode(g, "Add", {"A", "B"}, "Y");
+  AddValue(g->mutable_input(), "A", {-1, 3});
+  AddValue(g->mutable_input(), "B", {-1, 3});
+  AddValue(g->mutable_output(), "Y", {-1, 3});
+  Save(model, path, 13);
+}
+
 }  // namespace closedloop::testing

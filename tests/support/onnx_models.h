@@ -22,6 +22,9 @@ struct ConvNet {
 ConvNet WriteConvModel(const std::string& path);
 std::vector<float> ConvReference(const ConvNet& c, const std::vector<float>& x);
 
+// A[N,3] + B[N,3] -> Add -> Y[N,3]: a model with two inputs.
+void WriteAddModel(const std::string& path);
+
 // X[1,4] -> LayerNormalization(scale, bias) -> Y[1,4] (opset 17): OpenCV 4.6 cannot run it.
 void WriteLayerNormModel(const std::string& path);
 
