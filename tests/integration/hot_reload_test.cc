@@ -85,8 +85,9 @@ TEST_F(HotReloadTest, CorruptNewFileLeavesOldVersionServing) {
 TEST_F(HotReloadTest, UnloadThenLoadAgain) {
   Start();
   ASSERT_EQ(Fetch(port_, "POST", "/v2/repository/models/support-intent/unload").status, 200);
-  EXPECT_EQ(Predict(R"({"model":"support-intent","text":"card"})").status, 404);
-  EXPECT_EQ(Fetch(port_, "GET", "/v2/models/support-intent/ready").status, 404);
+  // Unloaded but still in the repository: not ready (503 / ready 400), not unknown (404).
+  EXPECT_EQ(Predict(R"({"model":"support-intent","text":"card"})").status, 503);
+  EXPECT_EQ(Fetch(port_, "GET", "/v2/models/support-intent/ready").status, 400);
   EXPECT_EQ(Fetch(port_, "POST", "/v2/repository/models/support-intent/unload").status, 404);
   EXPECT_EQ(Fetch(port_, "POST", "/v2/repository/models/nope/load").status, 404);
   ASSERT_EQ(Fetch(port_, "POST", "/v2/repository/models/support-intent/load").status, 200);

@@ -88,7 +88,7 @@ TEST_F(MetricsHealthTest, BrokenModelIsReportedOthersServe) {
   EXPECT_NE(models.body.find(R"("name":"support-intent","version":1,"state":"READY")"),
             std::string::npos);
   auto broken = Predict(R"({"model":"broken","text":"card"})");
-  EXPECT_EQ(broken.status, 404);
+  EXPECT_EQ(broken.status, 503);  // exists but no version loaded: not ready, not unknown
   EXPECT_NE(server_->Stderr().find("model failed to load"), std::string::npos);
   EXPECT_NE(
       Fetch(port_, "GET", "/metrics").body.find("closedloop_model_versions{state=\"failed\"} 2"),

@@ -45,7 +45,9 @@ TEST_F(ModelRepositoryTest, BrokenModelIsReportedAndOthersServe) {
     }
   }
   EXPECT_TRUE(saw_broken && saw_odd);
-  EXPECT_EQ(r.Resolve("broken", "").status().code(), StatusCode::kNotFound);
+  // Its directory exists but nothing loaded: not ready (503), unlike an unknown name.
+  EXPECT_EQ(r.Resolve("broken", "").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.Resolve("nope", "").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(ModelRepositoryTest, ResolvesLatestVersionAndAlias) {
@@ -168,7 +170,7 @@ TEST_F(ModelReloadTest, UnloadAndBadNames) {
   ASSERT_TRUE(r.LoadAll().ok());
   auto held = *r.Resolve("support-intent", "");
   ASSERT_TRUE(r.UnloadModel("support-intent").ok());
-  EXPECT_EQ(r.Resolve("support-intent", "").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.Resolve("support-intent", "").status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(held->backend->PredictText("card", 1).ok());  // in-flight holder unaffected
   EXPECT_EQ(r.UnloadModel("support-intent").code(), StatusCode::kNotFound);
   EXPECT_EQ(r.LoadModel("../etc").status().code(), StatusCode::kInvalidArgument);
