@@ -1,6 +1,6 @@
-// Writes the benchmark's ONNX MLP with libonnx: X[N,32] -> Gemm(128, transB=1) -> Relu
+// Writes the benchmark's ONNX MLP with libonnx: X[N,IN] -> Gemm(HIDDEN, transB=1) -> Relu
 // -> Gemm(64) -> Relu -> Gemm(10) -> Softmax -> Y[N,10]; fixed pseudo-random weights.
-//   make_onnx_mlp OUT.onnx
+//   make_onnx_mlp OUT.onnx [IN HIDDEN]     (defaults: IN=32, HIDDEN=128)
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
@@ -61,8 +61,14 @@ void AddIo(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: make_onnx_mlp OUT.onnx\n";
+  if (argc != 2 && argc != 4) {
+    std::cerr << "usage: make_onnx_mlp OUT.onnx [IN HIDDEN]\n";
+    return 2;
+  }
+  const int in_width = argc == 4 ? std::stoi(argv[2]) : 32;
+  const int hidden = argc == 4 ? std::stoi(argv[3]) : 128;
+  if (in_width <= 0 || hidden <= 0) {
+    std::cerr << "IN and HIDDEN must be positive\n";
     return 2;
   }
   onnx::ModelProto m;
@@ -71,13 +77,13 @@ int main(int argc, char** argv) {
   m.add_opset_import()->set_version(13);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name("bench_mlp");
-  AddGemm(g, "X", "H1", 32, 128, 1);
+  AddGemm(g, "X", "H1", in_width, hidden, 1);
   AddUnary(g, "Relu", "H1", "R1");
-  AddGemm(g, "R1", "H2", 128, 64, 2);
+  AddGemm(g, "R1", "H2", hidden, 64, 2);
   AddUnary(g, "Relu", "H2", "R2");
   AddGemm(g, "R2", "L", 64, 10, 3);
   AddUnary(g, "Softmax", "L", "Y");
-  AddIo(g->mutable_input(), "X", 32);
+  AddIo(g->mutable_input(), "X", in_width);
   AddIo(g->mutable_output(), "Y", 10);
   std::ofstream out(argv[1], std::ios::binary);
   return m.SerializeToOstream(&out) ? 0 : 1;

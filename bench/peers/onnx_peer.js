@@ -1,7 +1,7 @@
 // The peer for ONNX serving: Node.js + fastify + onnxruntime-node (the real ONNX
 // Runtime, CPU), serving the same model file over the same Open Inference Protocol
 // JSON as closedloop, one worker process per core (node:cluster), one ORT thread each.
-//   MODEL=path/to/model.onnx PORT=8002 node onnx_peer.js
+//   MODEL=path/to/model.onnx PORT=8002 [BODY_LIMIT=bytes] node onnx_peer.js
 'use strict';
 const cluster = require('node:cluster');
 const os = require('node:os');
@@ -10,7 +10,9 @@ if (cluster.isPrimary) {
   for (let i = 0; i < os.availableParallelism(); i++) cluster.fork();
 } else {
   const ort = require('onnxruntime-node');
-  const fastify = require('fastify')({ logger: false });
+  const fastify = require('fastify')({
+    logger: false, bodyLimit: Number(process.env.BODY_LIMIT || 1048576),
+  });
   const ready = ort.InferenceSession.create(process.env.MODEL, {
     intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'],
   });

@@ -126,7 +126,7 @@ TEST_F(OipBinaryTest, AllOutputsBinaryWithBinaryDataOutput) {
   std::vector<std::string> labels;
   std::vector<float> conf, probs;
   for (size_t k = 0; k < 3; ++k) {
-    auto out = outs.at(k);
+    simdjson::dom::element out = outs.at(k).value();
     EXPECT_TRUE(out["data"].error() == simdjson::NO_SUCH_FIELD) << "binary output has no data";
     const uint64_t n = BinarySize(out);
     std::string_view seg_bytes(a.data.data() + at, n);

@@ -90,7 +90,7 @@ TEST(BinaryTensorTest, MalformedSegmentsAreErrorsNamingTheInput) {
   Decode(DataType::kBytes, Bytes({9, 0, 0, 0}) + "abc", 1, &s);
   EXPECT_NE(s.message().find("BYTES element 0 has length 9, past the end"), std::string::npos)
       << s.message();
-  Decode(DataType::kBytes, Bytes({1, 0, 0, 0}) + "a" + Bytes({1, 0}), 2, &s);
+  Decode(DataType::kBytes, Bytes({2, 0, 0, 0}) + "ab" + Bytes({1, 0}), 2, &s);
   EXPECT_NE(s.message().find("BYTES element 1: its 4-byte length prefix is past the end"),
             std::string::npos)
       << s.message();
@@ -100,6 +100,8 @@ TEST(BinaryTensorTest, MalformedSegmentsAreErrorsNamingTheInput) {
   EXPECT_FALSE(s.ok());
   Decode(DataType::kBytes, Bytes({0, 0, 0, 0}), 1000000, &s);  // count beyond the bytes
   EXPECT_NE(s.message().find("needs 1000000 BYTES elements"), std::string::npos) << s.message();
+  Decode(DataType::kBytes, Bytes({1, 0, 0, 0}) + "a" + Bytes({1, 0}), 2, &s);  // < 4 per element
+  EXPECT_NE(s.message().find("at least 8 bytes"), std::string::npos) << s.message();
 }
 
 TEST(BinaryTensorTest, EncodingRoundTripsThroughDecoding) {

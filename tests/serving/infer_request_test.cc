@@ -63,8 +63,8 @@ TEST(InferRequestTest, BadInputGetsErrorsNamingInputAndField) {
   EXPECT_EQ(Error(R"({"inputs":{}})"), "field 'inputs' must be an array");
   EXPECT_EQ(Error(R"({"id":5,"inputs":[]})"), "field 'id' must be a string");
   // Wrong datatype name and wrong value types.
-  EXPECT_NE(Error(One(R"({"name":"x","shape":[1],"datatype":"FP16","data":[1]})"))
-                .find("unsupported datatype 'FP16'"),
+  EXPECT_NE(Error(One(R"({"name":"x","shape":[1],"datatype":"FP8","data":[1]})"))
+                .find("unsupported datatype 'FP8'"),
             std::string::npos);
   EXPECT_EQ(Error(One(R"({"name":"x","shape":[1],"datatype":"FP32","data":["1"]})")),
             "input 'x': 'data' holds a value that is not a number (datatype FP32)");
