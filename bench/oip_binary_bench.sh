@@ -131,6 +131,7 @@ run_wrk() {  # name port model body-name -> "rps p50 p99 non2xx"
   p50=$(awk '$1=="50%" {print $2}' "$OUT/wrk-oip-$1.txt")
   p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-oip-$1.txt")
   non2xx=$(awk '/Non-2xx/ {print $4}' "$OUT/wrk-oip-$1.txt")
+  [[ -n "$rps" ]] || { echo "bench: wrk gave no result for $1" >&2; exit 1; }
   echo "$rps $p50 $p99 ${non2xx:-0}"
 }
 read -r ib_rps ib_p50 ib_p99 ib_bad <<< "$(run_wrk image-binary "$CL_PORT" image-mlp image-binary)"
@@ -138,6 +139,7 @@ read -r ij_rps ij_p50 ij_p99 ij_bad <<< "$(run_wrk image-json "$CL_PORT" image-m
 read -r ip_rps ip_p50 ip_p99 ip_bad <<< "$(run_wrk image-peer "$PEER_PORT" image-mlp image-json)"
 read -r tb_rps tb_p50 tb_p99 tb_bad <<< "$(run_wrk text-binary "$CL_PORT" support-intent text-binary)"
 read -r tj_rps tj_p50 tj_p99 tj_bad <<< "$(run_wrk text-json "$CL_PORT" support-intent text-json)"
+for v in "$ib_rps" "$ij_rps" "$ip_rps" "$tb_rps" "$tj_rps"; do [[ -n "$v" ]] || exit 1; done
 size() { stat -c %s "$WORK/$1.body"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 

@@ -109,12 +109,11 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
                              "rate_limit", "auth", "gateway", "audit", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
-    RETURN_IF_ERROR(
-        CheckKeys(*s, "server",
-                  {"listen", "workers", "body_limit_bytes", "upload_limit_bytes",
-                   "header_timeout_ms", "body_timeout_ms",
-                   "drain_timeout_ms", "websocket_idle_timeout_ms", "websocket_max_message_bytes",
-                   "websocket_max_queued", "tls_cert_file", "tls_key_file"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "server",
+        {"listen", "workers", "body_limit_bytes", "upload_limit_bytes", "header_timeout_ms",
+         "body_timeout_ms", "drain_timeout_ms", "websocket_idle_timeout_ms",
+         "websocket_max_message_bytes", "websocket_max_queued", "tls_cert_file", "tls_key_file"}));
     RETURN_IF_ERROR(Read(*s, "server", "tls_cert_file", c.server.tls_cert_file));
     RETURN_IF_ERROR(Read(*s, "server", "tls_key_file", c.server.tls_key_file));
     std::string listen;

@@ -444,7 +444,8 @@ void Proxy::Register(Router& router) {
   for (http::verb v : {http::verb::get, http::verb::post, http::verb::put, http::verb::delete_,
                        http::verb::patch, http::verb::head}) {
     // The replica judges the body (JSON, binary tensors, artifacts): any media type.
-    router.Add(v, "/*", [this](RequestContext& ctx) { Forward(ctx); }, BodyMedia::kAny);
+    router.Add(
+        v, "/*", [this](RequestContext& ctx) { Forward(ctx); }, BodyMedia::kAny);
   }
 }
 

@@ -87,8 +87,8 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     return Close();  // idle keep-alive or a client trickling its header
   }
   if (ec == http::error::body_limit) {
-    return FailRequest(413, "request body exceeds the limit of " + std::to_string(body_limit_) +
-                                " bytes");
+    return FailRequest(
+        413, "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes");
   }
   if (ec == http::error::header_limit) {
     return FailRequest(
@@ -105,8 +105,8 @@ void BasicHttpSession<Stream>::OnHeader(beast::error_code ec) {
     if (limit == 0) limit = shared_.config.body_limit_bytes;
     body_limit_ = limit;
     if (parser_->content_length() && *parser_->content_length() > limit) {
-      return FailRequest(413, "request body exceeds the limit of " + std::to_string(limit) +
-                                  " bytes");
+      return FailRequest(413,
+                         "request body exceeds the limit of " + std::to_string(limit) + " bytes");
     }
     parser_->body_limit(limit);  // no body octet has been parsed yet
   }
@@ -156,8 +156,8 @@ template <class Stream>
 void BasicHttpSession<Stream>::OnBody(beast::error_code ec) {
   if (timed_out_) ec = beast::error::timeout;
   if (ec == http::error::body_limit) {
-    return FailRequest(413, "request body exceeds the limit of " + std::to_string(body_limit_) +
-                                " bytes");
+    return FailRequest(
+        413, "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes");
   }
   if (ec) {
     shared_.connection_errors->Inc();

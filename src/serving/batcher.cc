@@ -141,9 +141,9 @@ void Batcher::Execute(std::vector<Pending>& batch) {
   auto finished = [this, &batch, start, total] {
     auto end = std::chrono::steady_clock::now();
     if (stats_) {
-      stats_->RecordExecution(
-          static_cast<uint64_t>(total), 0,
-          static_cast<uint64_t>(std::chrono::nanoseconds(end - start).count()), 0);
+      stats_->RecordExecution(static_cast<uint64_t>(total), 0,
+                              static_cast<uint64_t>(std::chrono::nanoseconds(end - start).count()),
+                              0);
     }
     for (Pending& p : batch) {
       if (p.timing) {

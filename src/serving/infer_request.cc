@@ -234,8 +234,8 @@ StatusOr<Tensor> ParseInput(element e, size_t index, size_t body_size, const Inf
                              " goes past the end of the body (" + std::to_string(left) +
                              " bytes of binary data left)");
     }
-    RETURN_IF_ERROR(DecodeBinaryTensor(binary.data.substr(binary.pos, *binary_size), *count,
-                                       where, limits.max_bytes_element, t));
+    RETURN_IF_ERROR(DecodeBinaryTensor(binary.data.substr(binary.pos, *binary_size), *count, where,
+                                       limits.max_bytes_element, t));
     binary.pos += *binary_size;
     return t;
   }
@@ -290,8 +290,9 @@ StatusOr<InferRequest> ParseInferRequest(std::string_view body, const InferLimit
   if (auto error = parser.parse(padded.data(), json.size(), false).get(doc)) {
     std::string message = std::string("malformed JSON: ") + simdjson::error_message(error);
     if (!header_length && !json.empty()) {
-      message += " (a body with binary tensor data needs the Inference-Header-Content-Length "
-                 "header giving the JSON part's length)";
+      message +=
+          " (a body with binary tensor data needs the Inference-Header-Content-Length "
+          "header giving the JSON part's length)";
     }
     return InvalidArgument(std::move(message));
   }

@@ -28,7 +28,7 @@ namespace closedloop {
 
 struct RequestedOutput {
   std::string name;
-  int classification = 0;  // > 0: return the top k as "p:index:label" strings (Triton's form)
+  int classification = 0;      // > 0: return the top k as "p:index:label" strings (Triton's form)
   std::optional<bool> binary;  // "binary_data"; unset: the request's binary_data_output
 };
 

@@ -31,8 +31,9 @@ void InferenceStats::RecordExecution(uint64_t batch_size, uint64_t input_ns, uin
   std::lock_guard lock(large_mu_);
   BatchStat& b = large_[batch_size];
   b.batch_size = batch_size;
-  for (auto [stat, ns] : {std::pair{&b.compute_input, input_ns}, std::pair{&b.compute_infer, infer_ns},
-                          std::pair{&b.compute_output, output_ns}}) {
+  for (auto [stat, ns] :
+       {std::pair{&b.compute_input, input_ns}, std::pair{&b.compute_infer, infer_ns},
+        std::pair{&b.compute_output, output_ns}}) {
     stat->count += 1;
     stat->ns += ns;
   }

@@ -323,10 +323,9 @@ void OipApi::Respond(RequestContext& ctx, const InferCall& call,
       }
     }
   }
-  EncodedInferResponse encoded =
-      EncodeInferResponse(m.name, m.version_label,
-                          req->id.empty() ? ctx.request_id : std::string_view(req->id),
-                          ctx.request_id, selected);
+  EncodedInferResponse encoded = EncodeInferResponse(
+      m.name, m.version_label, req->id.empty() ? ctx.request_id : std::string_view(req->id),
+      ctx.request_id, selected);
   ctx.Json(200, std::move(encoded.body));
   if (encoded.header_length) {
     ctx.content_type = "application/octet-stream";
@@ -337,7 +336,8 @@ void OipApi::Respond(RequestContext& ctx, const InferCall& call,
 
   RequestTimes times;
   const Tensor& first = req->inputs.front();
-  times.rows = first.shape.empty() ? 1 : static_cast<uint64_t>(std::max<int64_t>(1, first.shape[0]));
+  times.rows =
+      first.shape.empty() ? 1 : static_cast<uint64_t>(std::max<int64_t>(1, first.shape[0]));
   times.total_ns = Nanos(end - call.start);
   times.queue_ns = Nanos(call.timing.started - call.timing.enqueued);
   times.input_ns = Nanos(call.prepared - call.start);

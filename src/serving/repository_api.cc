@@ -16,8 +16,7 @@ void WriteStates(JsonWriter& w, const std::vector<ModelState>& states) {
   for (const ModelState& s : states) {
     w.BeginObject().Key("name").String(s.name);
     if (s.version > 0) w.Key("version").String(std::to_string(s.version));
-    w.Key("state")
-        .String(s.ready ? "READY" : "UNAVAILABLE");
+    w.Key("state").String(s.ready ? "READY" : "UNAVAILABLE");
     if (!s.error.empty()) w.Key("reason").String(s.error);
     w.EndObject();
   }

@@ -39,11 +39,9 @@ std::optional<DataType> ParseDataType(std::string_view name);
 // Bytes of one element in the binary form; 0 for BYTES (variable length).
 size_t ElementByteSize(DataType t);
 
-
-using TensorValues =
-    std::variant<std::vector<float>, std::vector<double>, std::vector<int64_t>,
-                 std::vector<uint64_t>, std::vector<uint8_t>, std::vector<std::string>,
-                 std::vector<uint16_t>>;
+using TensorValues = std::variant<std::vector<float>, std::vector<double>, std::vector<int64_t>,
+                                  std::vector<uint64_t>, std::vector<uint8_t>,
+                                  std::vector<std::string>, std::vector<uint16_t>>;
 
 // An empty value vector of the storage type of `t`.
 TensorValues EmptyValues(DataType t);

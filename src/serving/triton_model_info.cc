@@ -23,11 +23,7 @@ void WriteTensors(JsonWriter& w, const std::vector<TensorSpec>& specs, bool drop
                   bool outputs) {
   w.BeginArray();
   for (const TensorSpec& s : specs) {
-    w.BeginObject()
-        .Key("name")
-        .String(s.name)
-        .Key("data_type")
-        .String(TritonTypeName(s.datatype));
+    w.BeginObject().Key("name").String(s.name).Key("data_type").String(TritonTypeName(s.datatype));
     if (!outputs) w.Key("format").String("FORMAT_NONE");
     w.Key("dims").BeginArray();
     for (size_t i = drop_batch ? 1 : 0; i < s.shape.size(); ++i) w.Int(s.shape[i]);

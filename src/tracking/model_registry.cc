@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -378,7 +378,8 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     std::string rel = source.substr(kArtifactScheme.size());
     while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
     auto local = artifacts_->Resolve(rel);
-    if (!local.ok()) return InvalidArgument("source '" + nv.source + "': " + local.status().message());
+    if (!local.ok())
+      return InvalidArgument("source '" + nv.source + "': " + local.status().message());
     source = *local;
   } else if (source.rfind("runs:/", 0) == 0) {
     // runs:/<run_id>/<path>: the run's model directory (tag model.path, written by
@@ -586,7 +587,8 @@ StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q)
   RegistryFilterExtras extras;
   extras.tags = true;
   extras.numeric_keys = {"version_number"};
-  ASSIGN_OR_RETURN(auto clauses, ParseRegistryFilter(q.filter, {"name", "run_id", "source"}, extras));
+  ASSIGN_OR_RETURN(auto clauses,
+                   ParseRegistryFilter(q.filter, {"name", "run_id", "source"}, extras));
   if (q.max_results < 1 || q.max_results > 200000) {
     return InvalidArgument("'max_results' must be in [1, 200000], got " +
                            std::to_string(q.max_results));
@@ -594,8 +596,8 @@ StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q)
   // The page token is the offset of the page's first version, as decimal digits.
   size_t offset = 0;
   if (!q.page_token.empty()) {
-    auto [ptr, ec] = std::from_chars(q.page_token.data(),
-                                     q.page_token.data() + q.page_token.size(), offset);
+    auto [ptr, ec] =
+        std::from_chars(q.page_token.data(), q.page_token.data() + q.page_token.size(), offset);
     if (ec != std::errc() || ptr != q.page_token.data() + q.page_token.size()) {
       return InvalidArgument("'page_token' '" + q.page_token + "' is not a token this server gave");
     }
@@ -613,7 +615,8 @@ StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q)
     static const char* kFields[] = {"name", "version_number", "creation_timestamp",
                                     "last_updated_timestamp"};
     auto f = std::find(std::begin(kFields), std::end(kFields), field);
-    if (f == std::end(kFields) || !extra.empty() || (!dir.empty() && dir != "ASC" && dir != "DESC")) {
+    if (f == std::end(kFields) || !extra.empty() ||
+        (!dir.empty() && dir != "ASC" && dir != "DESC")) {
       return InvalidArgument("'order_by' entry '" + entry +
                              "': expected one of name, version_number, creation_timestamp, "
                              "last_updated_timestamp, then ASC or DESC");
@@ -637,7 +640,8 @@ StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q)
                                 [&](const auto& kv) { return kv.first == c.key; });
           return t != v.tags.end() && ClauseMatches(c, t->second);
         }
-        if (c.key == "version_number") return ClauseMatchesNumber(c, static_cast<double>(v.version));
+        if (c.key == "version_number")
+          return ClauseMatchesNumber(c, static_cast<double>(v.version));
         return ClauseMatches(c, c.key == "name" ? v.name : c.key == "run_id" ? v.run_id : v.source);
       });
       if (keep) all.push_back(std::move(v));
@@ -646,16 +650,17 @@ StatusOr<VersionPage> ModelRegistry::SearchModelVersions(const VersionSearch& q)
   auto field = [](const ModelVersionInfo& v, int f) -> int64_t {
     return f == 1 ? v.version : f == 2 ? v.creation_time : v.last_updated_time;
   };
-  std::stable_sort(all.begin(), all.end(), [&](const ModelVersionInfo& a, const ModelVersionInfo& b) {
-    for (const Key& k : keys) {
-      int cmp = k.field == 0 ? a.name.compare(b.name)
-                             : (field(a, k.field) < field(b, k.field)
-                                    ? -1
-                                    : field(a, k.field) > field(b, k.field) ? 1 : 0);
-      if (cmp != 0) return k.desc ? cmp > 0 : cmp < 0;
-    }
-    return false;
-  });
+  std::stable_sort(all.begin(), all.end(),
+                   [&](const ModelVersionInfo& a, const ModelVersionInfo& b) {
+                     for (const Key& k : keys) {
+                       int cmp = k.field == 0 ? a.name.compare(b.name)
+                                              : (field(a, k.field) < field(b, k.field)   ? -1
+                                                 : field(a, k.field) > field(b, k.field) ? 1
+                                                                                         : 0);
+                       if (cmp != 0) return k.desc ? cmp > 0 : cmp < 0;
+                     }
+                     return false;
+                   });
   VersionPage page;
   if (offset >= all.size()) return page;
   const size_t end = std::min(all.size(), offset + static_cast<size_t>(q.max_results));

@@ -163,7 +163,7 @@ class ModelRegistry {
 
   std::mutex mu_;  // guards db_
   std::unique_ptr<SqliteDb> db_;
-  std::unique_ptr<TrackingStore> runs_;  // run lookups (its own connection)
+  std::unique_ptr<TrackingStore> runs_;       // run lookups (its own connection)
   std::unique_ptr<ArtifactStore> artifacts_;  // <data_dir>/artifacts: mlflow-artifacts:/ sources
   const std::string repository_;
   const Clock& clock_;

@@ -43,6 +43,29 @@ TEST_F(MlflowTest, NodeMlflowClientLogsARun) {
   ASSERT_FALSE(j->root["run"]["data"]["tags"].at(1)["value"].get(stage));
   EXPECT_EQ(stage, "evaluated");  // tags overwrite
   EXPECT_NE(j->Str("duplicate").find("RESOURCE_ALREADY_EXISTS"), std::string::npos);
+
+  // Artifacts uploaded under the run's artifact_uri, listed by the npm client.
+  std::string_view uri, root_uri, path0, path1, top;
+  ASSERT_FALSE(j->root["artifact_uri"].get(uri));
+  EXPECT_EQ(uri.find("mlflow-artifacts:/"), 0u) << uri;
+  EXPECT_NE(uri.find("/artifacts"), std::string_view::npos) << uri;
+  ASSERT_FALSE(j->root["listed"]["root_uri"].get(root_uri));
+  EXPECT_EQ(root_uri, uri);
+  simdjson::dom::array files;
+  ASSERT_FALSE(j->root["listed"]["files"].get(files));
+  ASSERT_EQ(files.size(), 2u);
+  ASSERT_FALSE(files.at(0)["path"].get(path0));
+  ASSERT_FALSE(files.at(1)["path"].get(path1));
+  EXPECT_EQ(path0, "model/MLmodel");
+  EXPECT_EQ(path1, "model/weights.bin");
+  int64_t size = 0;
+  ASSERT_FALSE(files.at(1)["file_size"].get(size));
+  EXPECT_EQ(size, 6);
+  ASSERT_FALSE(j->root["listed_root"]["files"].at(0)["path"].get(top));
+  EXPECT_EQ(top, "model");
+  bool same = false;
+  ASSERT_FALSE(j->root["download_matches"].get(same));
+  EXPECT_TRUE(same);
 }
 
 TEST_F(MlflowTest, ErrorsUseMlflowCodes) {

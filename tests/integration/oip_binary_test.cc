@@ -25,7 +25,8 @@ void PutF32(std::string& out, float f) {
 }
 uint32_t GetU32(std::string_view in, size_t at) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
   return v;
 }
 float GetF32(std::string_view in, size_t at) {
@@ -275,8 +276,8 @@ TEST_F(OipBinaryTest, MalformedBinaryBodiesGet400WithTheReason) {
       {"negative shape", fraud, header("[-1,3]", "FP32", "12"), rows, "", "shape"},
       {"overflowing shape", fraud, header("[4611686018427387904,4]", "FP32", "12"), rows, "",
        "too large"},
-      {"datatype mismatch with the model", fraud, header("[1,3]", "FP64", "24"), rows + rows,
-       "", "must be FP32, not FP64"},
+      {"datatype mismatch with the model", fraud, header("[1,3]", "FP64", "24"), rows + rows, "",
+       "must be FP32, not FP64"},
       {"binary_data_size and data both", fraud,
        R"({"inputs":[{"name":"features","shape":[1,3],"datatype":"FP32","data":[1,2,3],)"
        R"("parameters":{"binary_data_size":12}}]})",
@@ -288,9 +289,9 @@ TEST_F(OipBinaryTest, MalformedBinaryBodiesGet400WithTheReason) {
     std::vector<std::pair<std::string, std::string>> headers = {
         {"Content-Type", "application/octet-stream"}};
     if (c.header_length != "-") {
-      headers.emplace_back("Inference-Header-Content-Length",
-                           c.header_length.empty() ? std::to_string(c.header.size())
-                                                   : c.header_length);
+      headers.emplace_back("Inference-Header-Content-Length", c.header_length.empty()
+                                                                  ? std::to_string(c.header.size())
+                                                                  : c.header_length);
     }
     auto r = Fetch(port_, "POST", c.path, c.header + c.segments, headers);
     EXPECT_EQ(r.status, 400) << c.what << ": " << r.body;

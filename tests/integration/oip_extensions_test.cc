@@ -112,7 +112,8 @@ TEST_F(OipExtensionsTest, ClassificationOnTextXgboostAndOnnxClassifiers) {
   EXPECT_EQ(simdjson::to_string(tj->root["outputs"].at(0)["shape"]), "[1,3]");
   std::string_view top;
   ASSERT_FALSE(tj->root["outputs"].at(0)["data"].at(0).get(top));
-  auto v1 = ParseJson(Predict(R"({"model":"support-intent","text":"I want a refund for this purchase"})").body);
+  auto v1 = ParseJson(
+      Predict(R"({"model":"support-intent","text":"I want a refund for this purchase"})").body);
   EXPECT_EQ(std::string(top.substr(top.rfind(':') + 1)), v1->Str("label"));
   EXPECT_NEAR(std::stod(std::string(top)), v1->Num("confidence"), 1e-5);
 
@@ -136,9 +137,10 @@ TEST_F(OipExtensionsTest, ClassificationOnTextXgboostAndOnnxClassifiers) {
   }
 
   // ONNX with labels in its config: the same form on its FP32 [N,3] output.
-  auto o = Fetch(port_, "POST", "/v2/models/mlp/infer",
-                 R"({"inputs":[{"name":"X","shape":[1,4],"datatype":"FP32","data":[0.5,-1,2,0.25]}],)"
-                 R"("outputs":[{"name":"Y","parameters":{"classification":3}}]})");
+  auto o =
+      Fetch(port_, "POST", "/v2/models/mlp/infer",
+            R"({"inputs":[{"name":"X","shape":[1,4],"datatype":"FP32","data":[0.5,-1,2,0.25]}],)"
+            R"("outputs":[{"name":"Y","parameters":{"classification":3}}]})");
   ASSERT_EQ(o.status, 200) << o.body;
   auto oj = ParseJson(o.body);
   for (int k = 0; k < 3; ++k) {

@@ -24,6 +24,19 @@ async function main() {
   });
   await mlflow.Runs.setTag({ run_id, key: 'stage', value: 'evaluated' });
   await mlflow.Runs.update({ run_id, status: 'FINISHED', end_time: Date.now() });
+  // Artifacts the way MLflow's own clients store them with a tracking server that
+  // proxies artifacts: PUT under the run's mlflow-artifacts:/ URI, then list them.
+  const artifactUri = run.info.artifact_uri;
+  const rel = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
+  const base = `${process.argv[2]}/api/2.0/mlflow-artifacts/artifacts/${rel}`;
+  const weights = Buffer.from([0, 1, 2, 255, 10, 13]);
+  for (const [path, body] of [['model/weights.bin', weights], ['model/MLmodel', 'flavors: {}\n']]) {
+    const put = await fetch(`${base}/${path}`, { method: 'PUT', body });
+    if (!put.ok) throw new Error(`PUT ${path}: ${put.status} ${await put.text()}`);
+  }
+  const listed = await mlflow.Artifacts.list({ run_id, path: 'model' });
+  const listedRoot = await mlflow.Artifacts.list({ run_id });
+  const downloaded = Buffer.from(await (await fetch(`${base}/model/weights.bin`)).arrayBuffer());
   const got = await mlflow.Runs.get({ run_id });
   const history = await mlflow.Metrics.getHistory({ run_id, metric_key: 'acc' });
   const experiment = await mlflow.Experiments.get({ experiment_id });
@@ -35,6 +48,8 @@ async function main() {
   }
   process.stdout.write(JSON.stringify({
     experiment_id, experiment: experiment.experiment, run: got.run, history: history.metrics, duplicate,
+    artifact_uri: artifactUri, listed, listed_root: listedRoot,
+    download_matches: downloaded.equals(weights),
   }) + '\n');
 }
 

@@ -161,7 +161,8 @@ TEST(BinaryInferRequestTest, EveryMalformedBinaryBodyIsAnError) {
   EXPECT_NE(BinaryError(h, eight, h.size() + 9).find("past the end of the"), std::string::npos);
   EXPECT_NE(BinaryError(h, eight.substr(0, 4), h.size()).find("goes past the end of the body"),
             std::string::npos);
-  EXPECT_NE(BinaryError(h, eight + "x", h.size()).find("1 bytes after the JSON header belong to no input"),
+  EXPECT_NE(BinaryError(h, eight + "x", h.size())
+                .find("1 bytes after the JSON header belong to no input"),
             std::string::npos);
   EXPECT_NE(BinaryError(h, "", std::nullopt).find("Inference-Header-Content-Length"),
             std::string::npos);
@@ -172,17 +173,14 @@ TEST(BinaryInferRequestTest, EveryMalformedBinaryBodyIsAnError) {
             std::string::npos);
   const std::string both = Request(
       R"({"name":"a","shape":[1],"datatype":"FP32","data":[1],"parameters":{"binary_data_size":4}})");
-  EXPECT_NE(BinaryError(both, eight.substr(0, 4), both.size()).find("has both"),
-            std::string::npos);
-  const std::string negative = Request(
-      R"({"name":"a","shape":[1],"datatype":"FP32","parameters":{"binary_data_size":-4}})");
+  EXPECT_NE(BinaryError(both, eight.substr(0, 4), both.size()).find("has both"), std::string::npos);
+  const std::string negative =
+      Request(R"({"name":"a","shape":[1],"datatype":"FP32","parameters":{"binary_data_size":-4}})");
   EXPECT_NE(BinaryError(negative, "", negative.size()).find("non-negative"), std::string::npos);
-  const std::string half =
-      Request(R"({"name":"a","shape":[1],"datatype":"FP16","data":[1.0]})");
+  const std::string half = Request(R"({"name":"a","shape":[1],"datatype":"FP16","data":[1.0]})");
   EXPECT_NE(BinaryError(half, "", std::nullopt).find("FP16 has no JSON form"), std::string::npos);
-  const std::string output =
-      Request(R"({"name":"a","shape":[1],"datatype":"FP32","data":[1]})",
-              R"(,"outputs":[{"name":"o","parameters":{"binary_data":1}}])");
+  const std::string output = Request(R"({"name":"a","shape":[1],"datatype":"FP32","data":[1]})",
+                                     R"(,"outputs":[{"name":"o","parameters":{"binary_data":1}}])");
   EXPECT_NE(BinaryError(output, "", std::nullopt).find("'binary_data' must be a boolean"),
             std::string::npos);
   EXPECT_NE(ParseHeaderLength("-3").status().message().find("byte count"), std::string::npos);

@@ -36,8 +36,7 @@ TEST_F(ArtifactStoreTest, PutReadReplaceAndList) {
   EXPECT_EQ((*entries)[1].file_size, 11);
   // An absent directory lists empty; a file cannot be listed.
   EXPECT_TRUE(store_.List("nothing/here").value().empty());
-  EXPECT_EQ(store_.List("1/run/artifacts/notes.txt").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.List("1/run/artifacts/notes.txt").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ArtifactStoreTest, ListHidesUploadTemporaries) {
@@ -59,8 +58,8 @@ TEST_F(ArtifactStoreTest, MissingAndDirectoryReads) {
 }
 
 TEST_F(ArtifactStoreTest, PathsThatWouldLeaveTheRootAreRejected) {
-  for (const char* bad : {"../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b",
-                          "a\\b", "..", "."}) {
+  for (const char* bad :
+       {"../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b", "a\\b", "..", "."}) {
     EXPECT_EQ(store_.Put(bad, "x").code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(store_.Read(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
