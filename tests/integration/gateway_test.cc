@@ -170,6 +170,38 @@ TEST(GatewayTest, ForwardsOverPooledConnectionsAndBalances) {
   EXPECT_LE(connections_a, health_checks_a + 3) << page_a;
 }
 
+TEST(GatewayTest, BinaryTensorBodiesPassThroughBothWays) {
+  Replica a;
+  Gateway gw({a.Url()});
+  ASSERT_TRUE(gw.ready) << gw.process->Stderr();
+  // OIP binary tensor data: JSON header, then one BYTES element (4-byte LE length + bytes).
+  const std::string text = "my card has not arrived";
+  const std::string header =
+      R"({"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","parameters":)"
+      R"({"binary_data_size":)" +
+      std::to_string(4 + text.size()) + R"(}}],"parameters":{"binary_data_output":true}})";
+  std::string body = header;
+  body.push_back(static_cast<char>(text.size()));
+  body.append(3, '\0');
+  body += text;
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/octet-stream"},
+      {"Inference-Header-Content-Length", std::to_string(header.size())}};
+  auto direct = Fetch(a.port, "POST", "/v2/models/support-intent/infer", body, headers);
+  ASSERT_EQ(direct.status, 200) << direct.body;
+  auto via = Fetch(gw.port, "POST", "/v2/models/support-intent/infer", body, headers);
+  ASSERT_EQ(via.status, 200) << via.body;
+  const std::string length = via.Header("Inference-Header-Content-Length");
+  ASSERT_FALSE(length.empty());
+  EXPECT_EQ(length, direct.Header("Inference-Header-Content-Length"));
+  EXPECT_EQ(via.Header("Content-Type"), "application/octet-stream");
+  // The raw output bytes after the JSON header are the replica's, byte for byte.
+  const size_t n = std::stoul(length);
+  ASSERT_GT(via.body.size(), n);
+  EXPECT_EQ(via.body.substr(n), direct.body.substr(n));
+  EXPECT_NE(via.body.find(R"("binary_data_size")"), std::string::npos) << via.body.substr(0, n);
+}
+
 TEST(GatewayTest, OneTraceAcrossGatewayAndReplica) {
   HttpSink collector;
   collector.Listen();
