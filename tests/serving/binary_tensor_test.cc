@@ -20,8 +20,11 @@ std::string Bytes(std::initializer_list<int> v) {
 Tensor Decode(DataType type, std::string_view segment, uint64_t count, Status* status = nullptr) {
   Tensor t{"x", type, {static_cast<int64_t>(count)}, {}};
   Status s = DecodeBinaryTensor(segment, count, "input 'x': ", 1 << 20, t);
-  if (status != nullptr) *status = s;
-  if (status == nullptr) EXPECT_TRUE(s.ok()) << s.message();
+  if (status != nullptr) {
+    *status = s;
+  } else {
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
   return t;
 }
 
