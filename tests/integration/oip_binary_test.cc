@@ -278,6 +278,11 @@ TEST_F(OipBinaryTest, MalformedBinaryBodiesGet400WithTheReason) {
        "too large"},
       {"datatype mismatch with the model", fraud, header("[1,3]", "FP64", "24"), rows + rows, "",
        "must be FP32, not FP64"},
+      // FP16/BF16 (binary only) are decoded, then refused by an FP32 model as Triton does.
+      {"FP16 to an FP32 model", fraud, header("[1,3]", "FP16", "6"),
+       std::string("\x00\x3c\x00\xc1\x00\x40", 6), "", "must be FP32, not FP16"},
+      {"BF16 to an FP32 model", fraud, header("[1,3]", "BF16", "6"),
+       std::string("\x80\x3f\x40\x40\x00\x40", 6), "", "must be FP32, not BF16"},
       {"binary_data_size and data both", fraud,
        R"({"inputs":[{"name":"features","shape":[1,3],"datatype":"FP32","data":[1,2,3],)"
        R"("parameters":{"binary_data_size":12}}]})",
