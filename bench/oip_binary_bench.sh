@@ -126,13 +126,7 @@ run_wrk() {  # name port model body-name -> "rps p50 p99 non2xx"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$HERE/body_file.lua" "$url" > /dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$HERE/body_file.lua" "$url" \
     > "$OUT/wrk-oip-$1.txt"
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-oip-$1.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$OUT/wrk-oip-$1.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-oip-$1.txt")
-  non2xx=$(awk '/Non-2xx/ {print $4}' "$OUT/wrk-oip-$1.txt")
-  [[ -n "$rps" ]] || { echo "bench: wrk gave no result for $1" >&2; exit 1; }
-  echo "$rps $p50 $p99 ${non2xx:-0}"
+  wrk_summary "$OUT/wrk-oip-$1.txt"
 }
 read -r ib_rps ib_p50 ib_p99 ib_bad <<< "$(run_wrk image-binary "$CL_PORT" image-mlp image-binary)"
 read -r ij_rps ij_p50 ij_p99 ij_bad <<< "$(run_wrk image-json "$CL_PORT" image-mlp image-json)"

@@ -63,12 +63,7 @@ run_wrk() {  # name url
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$HERE/infer.lua" "$2" > /dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$HERE/infer.lua" "$2" \
     > "$OUT/wrk-onnx-$1.txt"
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-onnx-$1.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$OUT/wrk-onnx-$1.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-onnx-$1.txt")
-  non2xx=$(awk '/Non-2xx/ {print $4}' "$OUT/wrk-onnx-$1.txt")
-  echo "$rps $p50 $p99 ${non2xx:-0}"
+  wrk_summary "$OUT/wrk-onnx-$1.txt"
 }
 read -r cl_rps cl_p50 cl_p99 cl_bad <<< "$(run_wrk closedloop "http://127.0.0.1:$CL_PORT/v2/models/mlp/infer")"
 read -r pe_rps pe_p50 pe_p99 pe_bad <<< "$(run_wrk onnxruntime "http://127.0.0.1:$PEER_PORT/v2/models/mlp/infer")"
