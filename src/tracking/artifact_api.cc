@@ -49,11 +49,7 @@ void WriteEntries(JsonWriter& w, const std::vector<ArtifactEntry>& entries,
 }  // namespace
 
 StatusOr<std::string> ArtifactPathOfUri(std::string_view uri, const std::string& root) {
-  if (uri.starts_with(kArtifactScheme)) {
-    uri.remove_prefix(kArtifactScheme.size());
-    while (!uri.empty() && uri.front() == '/') uri.remove_prefix(1);
-    return std::string(uri);
-  }
+  if (auto path = ArtifactSchemePath(uri)) return std::string(*path);
   if (uri.starts_with("file://")) uri.remove_prefix(7);
   std::error_code ec;
   const fs::path base = fs::weakly_canonical(root, ec);

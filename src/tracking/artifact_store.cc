@@ -12,6 +12,13 @@
 #include <sstream>
 
 namespace closedloop {
+
+std::optional<std::string_view> ArtifactSchemePath(std::string_view uri) {
+  if (!uri.starts_with(kArtifactScheme)) return std::nullopt;
+  uri.remove_prefix(kArtifactScheme.size());
+  while (!uri.empty() && uri.front() == '/') uri.remove_prefix(1);
+  return uri;
+}
 namespace fs = std::filesystem;
 
 namespace {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ namespace closedloop {
 
 // "mlflow-artifacts:/<path>" names <root>/<path>.
 inline constexpr std::string_view kArtifactScheme = "mlflow-artifacts:";
+
+// The store path named by "mlflow-artifacts:/<path>" (leading slashes dropped, not yet
+// checked: Resolve does that); nullopt for a URI of another scheme.
+std::optional<std::string_view> ArtifactSchemePath(std::string_view uri);
 
 struct ArtifactEntry {
   std::string name;  // the file or directory's own name (no directory part)

@@ -373,11 +373,9 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
   if (nv.source.empty()) return InvalidArgument("'source' is required");
   std::string source = nv.source;
   if (source.rfind("file://", 0) == 0) source = source.substr(7);
-  if (source.rfind(kArtifactScheme, 0) == 0) {
+  if (auto rel = ArtifactSchemePath(source)) {
     // mlflow-artifacts:/<path>: a directory uploaded through the artifact API.
-    std::string rel = source.substr(kArtifactScheme.size());
-    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-    auto local = artifacts_->Resolve(rel);
+    auto local = artifacts_->Resolve(*rel);
     if (!local.ok())
       return InvalidArgument("source '" + nv.source + "': " + local.status().message());
     source = *local;
@@ -397,9 +395,8 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
     const std::string& uri = run->info.artifact_uri;
     if (!model_path.empty()) {
       source = fs::path(model_path).parent_path().string();
-    } else if (uri.rfind(kArtifactScheme, 0) == 0) {
-      std::string rel = uri.substr(kArtifactScheme.size());
-      while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+    } else if (auto run_dir = ArtifactSchemePath(uri)) {
+      std::string rel(*run_dir);
       if (!sub.empty()) rel += "/" + sub;
       auto local = artifacts_->Resolve(rel);
       if (!local.ok()) {
