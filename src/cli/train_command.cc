@@ -254,13 +254,48 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
   text->add_option("--test-fraction", o->test_fraction, "Stratified test split (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.5));
-  text->add_option("--epoch", o->epoch)->capture_default_str()->check(CLI::Range(1, 1000));
-  text->add_option("--lr", o->lr)->capture_default_str()->check(CLI::Range(0.0001, 10.0));
+  text->add_option("--model", o->model,
+                   "fasttext, or mlp: a neural head over TF-IDF word and character n-grams")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fasttext", "mlp"}));
+  text->add_option("--epoch", o->epoch, "fastText epochs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  CLI::Option* lr_opt =
+      text->add_option("--lr", o->lr, "Learning rate (default: 0.8 fastText, 0.002 mlp)")
+          ->check(CLI::Range(0.00001, 10.0));
+  CLI::Option* minn_opt = nullptr;
+  text->add_option("--hidden", o->mlp.hidden, "mlp: hidden units")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8192));
+  text->add_option("--dropout", o->mlp.dropout, "mlp: dropout on the hidden layer")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
+  text->add_option("--weight-decay", o->mlp.weight_decay, "mlp: decoupled weight decay (AdamW)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  text->add_option("--batch-size", o->mlp.batch_size, "mlp: rows per Adam step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  text->add_option("--max-epochs", o->mlp.max_epochs, "mlp: epochs at most (early stopping)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  text->add_option("--patience", o->mlp.patience,
+                   "mlp: epochs without a better validation accuracy before stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  text->add_option("--ensemble", o->mlp.ensemble, "mlp: members whose averaged probabilities serve")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  text->add_flag("--bagging", o->mlp.bagging, "mlp: each member trains on a bootstrap sample");
+  text->add_option("--min-df", o->min_df, "mlp: texts an n-gram must occur in to be a feature")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   text->add_option("--dim", o->dim)->capture_default_str()->check(CLI::Range(2, 1000));
   text->add_option("--word-ngrams", o->word_ngrams)->capture_default_str()->check(CLI::Range(1, 5));
-  text->add_option("--minn", o->minn, "Shortest character n-gram (0: none)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10));
+  minn_opt = text->add_option("--minn", o->minn,
+                              "Shortest character n-gram (0: none; default 3 fastText, 2 mlp)")
+                 ->check(CLI::Range(0, 10));
   text->add_option("--maxn", o->maxn, "Longest character n-gram (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0, 10));
@@ -281,48 +316,59 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   text->add_flag("--verbose", o->verbose, "fastText's own messages on stderr");
   tracking->Add(text);
-  text->callback([o, tracking, format, progress, label_names, no_calibration, &exit_code] {
-    o->format = FormatFlag(*format);
-    o->progress = *progress == "always"  ? ProgressMode::kAlways
-                  : *progress == "never" ? ProgressMode::kNever
-                                         : ProgressMode::kAuto;
-    o->calibrate = !*no_calibration;
-    if (!tracking->Prepare(o->output_dir, "train text")) {
-      exit_code = 2;
-      return;
-    }
-    for (const auto& m : *label_names) {
-      auto eq = m.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-        std::cerr << "closedloop train text: --label-name '" << m << "' is not FROM=TO\n";
-        exit_code = 2;
-        return;
-      }
-      o->label_names[m.substr(0, eq)] = m.substr(eq + 1);
-    }
-    auto r = TrainTextClassifier(*o);
-    if (!r.ok()) {
-      std::cerr << "closedloop train text: " << r.status().message() << "\n";
-      exit_code = 1;
-      return;
-    }
-    std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
-              << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels
-              << "\ntrain_seconds: " << r->train_seconds << "\nepoch: " << r->epoch
-              << "\nlr: " << r->lr << "\ndim: " << r->dim << "\nword_ngrams: " << r->word_ngrams
-              << "\nminn: " << r->minn << "\nmaxn: " << r->maxn
-              << "\ntemperature: " << r->temperature << "\nece_before: " << r->ece_before
-              << "\nece_after: " << r->ece_after << "\n";
-    PrintReport("validation", r->validation);
-    if (r->test) PrintReport("test", *r->test);
-    if (r->size_before_quantize) {
-      std::cout << "size_before_quantize: " << *r->size_before_quantize
-                << "\nsize_after_quantize: " << *r->size_after_quantize
-                << "\naccuracy_before_quantize: " << *r->accuracy_before_quantize
-                << "\naccuracy_after_quantize: " << *r->accuracy_after_quantize << "\n";
-    }
-    exit_code = tracking->Finish(o->output_dir, TextRunRecord(*o, *r), "train text");
-  });
+  text->callback(
+      [o, tracking, format, progress, label_names, no_calibration, lr_opt, minn_opt, &exit_code] {
+        o->format = FormatFlag(*format);
+        if (o->model == "mlp") {
+          if (lr_opt->count() > 0) o->mlp.learning_rate = static_cast<float>(o->lr);
+          if (minn_opt->count() == 0) o->minn = 2;
+        }
+        o->progress = *progress == "always"  ? ProgressMode::kAlways
+                      : *progress == "never" ? ProgressMode::kNever
+                                             : ProgressMode::kAuto;
+        o->calibrate = !*no_calibration;
+        if (!tracking->Prepare(o->output_dir, "train text")) {
+          exit_code = 2;
+          return;
+        }
+        for (const auto& m : *label_names) {
+          auto eq = m.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+            std::cerr << "closedloop train text: --label-name '" << m << "' is not FROM=TO\n";
+            exit_code = 2;
+            return;
+          }
+          o->label_names[m.substr(0, eq)] = m.substr(eq + 1);
+        }
+        auto r = TrainTextClassifier(*o);
+        if (!r.ok()) {
+          std::cerr << "closedloop train text: " << r.status().message() << "\n";
+          exit_code = 1;
+          return;
+        }
+        std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
+                  << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels
+                  << "\ntrain_seconds: " << r->train_seconds << "\nepoch: " << r->epoch
+                  << "\nlr: " << r->lr << "\ndim: " << r->dim << "\nword_ngrams: " << r->word_ngrams
+                  << "\nminn: " << r->minn << "\nmaxn: " << r->maxn
+                  << "\ntemperature: " << r->temperature << "\nece_before: " << r->ece_before
+                  << "\nece_after: " << r->ece_after << "\n";
+        if (o->model == "mlp") {
+          std::cout << "features: " << r->features << "\nensemble: " << r->best_epoch.size()
+                    << "\nbest_epoch:";
+          for (int e : r->best_epoch) std::cout << " " << e;
+          std::cout << "\n";
+        }
+        PrintReport("validation", r->validation);
+        if (r->test) PrintReport("test", *r->test);
+        if (r->size_before_quantize) {
+          std::cout << "size_before_quantize: " << *r->size_before_quantize
+                    << "\nsize_after_quantize: " << *r->size_after_quantize
+                    << "\naccuracy_before_quantize: " << *r->accuracy_before_quantize
+                    << "\naccuracy_after_quantize: " << *r->accuracy_after_quantize << "\n";
+        }
+        exit_code = tracking->Finish(o->output_dir, TextRunRecord(*o, *r), "train text");
+      });
 }
 
 }  // namespace closedloop

@@ -135,6 +135,8 @@ uint64_t FileSize(const std::string& path) {
 }  // namespace
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
+  if (o.model == "mlp") return TrainMlpTextClassifier(o);
+  if (o.model != "fasttext") return InvalidArgument("unknown text model '" + o.model + "'");
   ASSIGN_OR_RETURN(StagedDir staged, StagedDir::Create(o.output_dir, o.overwrite));
   DataSources sources{
       o.inputs,     o.validation_inputs, o.test_inputs,         o.format,        o.label_col,

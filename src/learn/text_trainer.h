@@ -23,12 +23,20 @@
 
 #include "core/status.h"
 #include "learn/evaluation.h"
+#include "learn/mlp_trainer.h"
 #include "learn/progress_bar.h"
 #include "learn/table_reader.h"
 
 namespace closedloop {
 
 struct TextTrainOptions {
+  // "fasttext" (default) or "mlp": the neural head over TF-IDF n-grams
+  // (learn/mlp_trainer.h), served with flavor "mlp" from model.mlp. With "mlp",
+  // `mlp` holds the network's options, word_ngrams/minn/maxn/min_df the
+  // featurizer's, and `epoch`, `lr`, `dim`, `bucket`, autotune are fastText's only.
+  std::string model = "fasttext";
+  MlpTrainOptions mlp;
+  int min_df = 2;
   std::vector<std::string> inputs;             // training files, same columns
   std::vector<std::string> validation_inputs;  // optional
   std::vector<std::string> test_inputs;        // optional
@@ -63,6 +71,11 @@ struct TextTrainResult {
   std::string data_sha256;  // of the training files' bytes, in order
   double train_seconds = 0;
   std::vector<std::pair<int, double>> epoch_loss;  // (epoch, training loss at its end)
+  // MLP only: per epoch of the first member, validation accuracy; the epoch kept
+  // (early stopping) of each member; the feature count.
+  std::vector<std::pair<int, double>> epoch_validation_accuracy;
+  std::vector<int> best_epoch;
+  size_t features = 0;
   size_t train_rows = 0;
   size_t labels = 0;
   size_t validation_rows = 0;
@@ -83,5 +96,7 @@ struct TextTrainResult {
 };
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& options);
+// The "mlp" model (TrainTextClassifier calls it for options.model == "mlp").
+StatusOr<TextTrainResult> TrainMlpTextClassifier(const TextTrainOptions& options);
 
 }  // namespace closedloop

@@ -73,8 +73,22 @@ TrainingRunRecord TextRunRecord(const TextTrainOptions& o, const TextTrainResult
                 {"calibrate", o.calibrate ? "true" : "false"},
                 {"loss", "softmax"},
                 {"preprocessing", "NormalizeText (lowercase, punctuation split)"}};
+  rec.params.emplace_back("model", o.model);
+  if (o.model == "mlp") {
+    rec.params.emplace_back("hidden", std::to_string(o.mlp.hidden));
+    rec.params.emplace_back("dropout", std::to_string(o.mlp.dropout));
+    rec.params.emplace_back("weight_decay", std::to_string(o.mlp.weight_decay));
+    rec.params.emplace_back("batch_size", std::to_string(o.mlp.batch_size));
+    rec.params.emplace_back("max_epochs", std::to_string(o.mlp.max_epochs));
+    rec.params.emplace_back("ensemble", std::to_string(o.mlp.ensemble));
+    rec.params.emplace_back("bagging", o.mlp.bagging ? "true" : "false");
+    rec.params.emplace_back("min_df", std::to_string(o.min_df));
+  }
   auto& m = rec.metrics;
   for (const auto& [epoch, loss] : r.epoch_loss) m.push_back({"train_loss", loss, 0, epoch});
+  for (const auto& [epoch, acc] : r.epoch_validation_accuracy) {
+    m.push_back({"validation_accuracy_epoch", acc, 0, epoch});
+  }
   m.push_back({"train_rows", static_cast<double>(r.train_rows), 0, 0});
   m.push_back({"labels", static_cast<double>(r.labels), 0, 0});
   m.push_back({"train_seconds", r.train_seconds, 0, 0});
@@ -90,8 +104,9 @@ TrainingRunRecord TextRunRecord(const TextTrainOptions& o, const TextTrainResult
     m.push_back({"accuracy_before_quantize", *r.accuracy_before_quantize, 0, 0});
     m.push_back({"accuracy_after_quantize", *r.accuracy_after_quantize, 0, 0});
   }
-  rec.tags = LineageTags(r.data_sha256, r.train_rows, o.seed, r.model_path, "fasttext");
-  rec.tags.emplace_back("library.fasttext", "0.9.2");
+  rec.tags = LineageTags(r.data_sha256, r.train_rows, o.seed, r.model_path,
+                         o.model == "mlp" ? "mlp" : "fasttext");
+  if (o.model != "mlp") rec.tags.emplace_back("library.fasttext", "0.9.2");
   return rec;
 }
 

@@ -438,7 +438,7 @@ void DriftMonitor::Start() {
         auto mv = models_.Resolve(name, "");
         if (!mv.ok()) continue;
         const std::string_view flavor = (*mv)->backend->flavor();
-        if (flavor != "fasttext" && flavor != "xgboost") continue;
+        if (flavor != "fasttext" && flavor != "mlp" && flavor != "xgboost") continue;
         auto r = Evaluate(name);
         if (!r.ok())
           LogWarn("drift check failed").Kv("model", name).Kv("error", r.status().message());

@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "serving/fasttext_backend.h"
+#include "serving/mlp_backend.h"
 #include "serving/onnx_backend.h"
 #include "serving/xgboost_backend.h"
 
@@ -152,9 +153,13 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
     std::string file = dir + "/model.onnx";
     ASSIGN_OR_RETURN(mv->backend, OnnxBackend::Load(file, config.labels));
     mv->path = file;
+  } else if (config.flavor == "mlp") {
+    std::string file = dir + "/model.mlp";
+    ASSIGN_OR_RETURN(mv->backend, MlpBackend::Load(file, config.labels, config.temperature));
+    mv->path = file;
   } else {
     return InvalidArgument("unsupported flavor '" + config.flavor + "' in " + dir +
-                           "/config.toml (supported: fasttext, xgboost, onnx)");
+                           "/config.toml (supported: fasttext, mlp, xgboost, onnx)");
   }
   if (!config.labels.empty() && config.labels != mv->backend->labels()) {
     return InvalidArgument("labels in " + dir +
