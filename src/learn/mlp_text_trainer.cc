@@ -146,7 +146,7 @@ StatusOr<TextTrainResult> TrainMlpTextClassifier(const TextTrainOptions& o) {
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  MlpModel model(std::move(featurizer), std::move(members));
+  MlpModel model(std::move(featurizer), std::move(members), mo.dropout);
   const fs::path model_file = staged.path() / "model.mlp";
   RETURN_IF_ERROR(model.Save(model_file.string()));
   ASSIGN_OR_RETURN(auto backend, MlpBackend::Load(model_file.string(), labels));

@@ -11,6 +11,11 @@ StatusOr<std::vector<float>> Backend::SentenceVector(std::string_view) const {
                          "' have no sentence vectors");
 }
 
+StatusOr<PredictiveUncertainty> Backend::TextUncertainty(std::string_view, int) const {
+  return InvalidArgument("field 'uncertainty': models of flavor '" + std::string(flavor()) +
+                         "' do not estimate uncertainty (train with --model mlp)");
+}
+
 StatusOr<double> Backend::OovRate(std::string_view) const {
   return InvalidArgument("models of flavor '" + std::string(flavor()) + "' have no vocabulary");
 }

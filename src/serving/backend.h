@@ -26,6 +26,16 @@ struct ScoredLabel {
 // Labels in descending probability, at most k of them.
 using LabelScores = std::vector<ScoredLabel>;
 
+// How unsure a model is about one input, from several stochastic forward passes
+// (MC dropout) of each ensemble member. Entropies in nats.
+struct PredictiveUncertainty {
+  int passes = 0;                 // forward passes averaged
+  double predictive_entropy = 0;  // H[mean p]
+  double expected_entropy = 0;    // mean H[p_t]
+  double mutual_information = 0;  // BALD: predictive - expected entropy (>= 0)
+  double vote_entropy = 0;        // entropy of the passes' top-label votes
+};
+
 // A tabular model's answer for one row.
 struct TabularPrediction {
   LabelScores scores;  // classifiers: every class, most likely first; empty for regressors
@@ -50,6 +60,10 @@ class Backend {
   // Share of the text's words the model has no vector for (0 for an empty text).
   // Default: unsupported by the flavor.
   virtual StatusOr<double> OovRate(std::string_view text) const;
+
+  // Uncertainty of a text prediction over `passes` MC-dropout passes per member.
+  // Default: Unimplemented (the flavor has no dropout or members).
+  virtual StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const;
 
   // Tabular models: feature names in column order (empty for other flavors), and
   // one row of values in that order (NaN marks a missing value).

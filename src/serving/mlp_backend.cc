@@ -1,6 +1,9 @@
 #include "serving/mlp_backend.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <random>
 
 namespace closedloop {
 
@@ -58,6 +61,44 @@ StatusOr<std::vector<float>> MlpBackend::SentenceVector(std::string_view text) c
 
 StatusOr<double> MlpBackend::OovRate(std::string_view text) const {
   return model_->featurizer().UnknownWordRate(text);
+}
+
+StatusOr<PredictiveUncertainty> MlpBackend::TextUncertainty(std::string_view text,
+                                                            int passes) const {
+  const SparseVector x = model_->featurizer().Featurize(text);
+  if (x.index.empty()) return InvalidArgument("field 'text' has no known words or n-grams");
+  if (model_->dropout() <= 0) passes = 1;
+  passes = std::clamp(passes, 1, 1000);
+  std::mt19937 rng(static_cast<uint32_t>(std::hash<std::string_view>{}(text)));
+  const size_t C = labels_.size();
+  std::vector<float> h, z;
+  std::vector<double> mean(C, 0.0), votes(C, 0.0);
+  double expected_entropy = 0;
+  int n = 0;
+  for (const MlpMember& m : model_->members()) {
+    for (int t = 0; t < passes; ++t, ++n) {
+      model_->Hidden(m, x, h, model_->dropout(), &rng);
+      model_->Logits(m, h, z);
+      SoftmaxInPlace(z, temperature_);
+      double e = 0;
+      for (size_t c = 0; c < C; ++c) {
+        mean[c] += z[c];
+        if (z[c] > 0) e -= z[c] * std::log(static_cast<double>(z[c]));
+      }
+      expected_entropy += e;
+      votes[static_cast<size_t>(std::max_element(z.begin(), z.end()) - z.begin())] += 1;
+    }
+  }
+  PredictiveUncertainty u;
+  u.passes = n;
+  for (size_t c = 0; c < C; ++c) {
+    const double p = mean[c] / n, v = votes[c] / n;
+    if (p > 0) u.predictive_entropy -= p * std::log(p);
+    if (v > 0) u.vote_entropy -= v * std::log(v);
+  }
+  u.expected_entropy = expected_entropy / n;
+  u.mutual_information = std::max(0.0, u.predictive_entropy - u.expected_entropy);
+  return u;
 }
 
 std::vector<TensorSpec> MlpBackend::InputSpecs() const {

@@ -28,6 +28,10 @@ class MlpBackend final : public Backend {
   StatusOr<LabelScores> PredictText(std::string_view text, int k) const override;
   StatusOr<std::vector<float>> SentenceVector(std::string_view text) const override;
   StatusOr<double> OovRate(std::string_view text) const override;
+  // `passes` MC-dropout passes per member at the trained dropout rate (one
+  // deterministic pass per member when it was trained without dropout), seeded by
+  // the text so the same text gets the same answer.
+  StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const override;
   std::vector<TensorSpec> InputSpecs() const override;
   std::vector<TensorSpec> OutputSpecs() const override;
   StatusOr<std::vector<Tensor>> Infer(const std::vector<Tensor>& inputs) const override;

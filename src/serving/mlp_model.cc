@@ -51,8 +51,8 @@ void SoftmaxInPlace(std::vector<float>& z, double temperature) {
   for (float& v : z) v = static_cast<float>(v / sum);
 }
 
-MlpModel::MlpModel(TextFeaturizer featurizer, std::vector<MlpMember> members)
-    : featurizer_(std::move(featurizer)), members_(std::move(members)) {}
+MlpModel::MlpModel(TextFeaturizer featurizer, std::vector<MlpMember> members, float dropout)
+    : featurizer_(std::move(featurizer)), members_(std::move(members)), dropout_(dropout) {}
 
 void MlpModel::Hidden(const MlpMember& m, const SparseVector& x, std::vector<float>& h,
                       float dropout, std::mt19937* rng) const {
@@ -119,7 +119,7 @@ std::unique_ptr<MlpModel> MlpModel::Quantized() const {
     m.w1.clear();
     m.w1.shrink_to_fit();
   }
-  return std::make_unique<MlpModel>(featurizer_, std::move(q));
+  return std::make_unique<MlpModel>(featurizer_, std::move(q), dropout_);
 }
 
 Status MlpModel::Save(const std::string& path) const {
@@ -132,6 +132,7 @@ Status MlpModel::Save(const std::string& path) const {
     Put<int32_t>(out, hidden());
     Put<int32_t>(out, labels());
     Put<uint8_t>(out, members_.front().quantized() ? 1 : 0);
+    Put<float>(out, dropout_);
     featurizer_.Write(out);
     for (const MlpMember& m : members_) {
       if (m.quantized()) {
@@ -162,11 +163,13 @@ StatusOr<std::unique_ptr<MlpModel>> MlpModel::Load(const std::string& path) {
   }
   int32_t count = 0, hidden = 0, labels = 0;
   uint8_t quantized = 0;
-  if (!Get(in, count) || !Get(in, hidden) || !Get(in, labels) || !Get(in, quantized)) {
+  float dropout = 0;
+  if (!Get(in, count) || !Get(in, hidden) || !Get(in, labels) || !Get(in, quantized) ||
+      !Get(in, dropout)) {
     return InvalidArgument("'" + path + "': header is truncated");
   }
   if (count < 1 || count > 64 || hidden < 1 || hidden > 65536 || labels < 2 || labels > 100000 ||
-      quantized > 1) {
+      quantized > 1 || !(dropout >= 0 && dropout < 1)) {
     return InvalidArgument("'" + path + "': header is corrupt");
   }
   auto featurizer = TextFeaturizer::Read(in);
@@ -189,7 +192,7 @@ StatusOr<std::unique_ptr<MlpModel>> MlpModel::Load(const std::string& path) {
   if (in.peek() != std::char_traits<char>::eof()) {
     return InvalidArgument("'" + path + "': trailing bytes after the weights");
   }
-  return std::make_unique<MlpModel>(std::move(*featurizer), std::move(members));
+  return std::make_unique<MlpModel>(std::move(*featurizer), std::move(members), dropout);
 }
 
 }  // namespace closedloop

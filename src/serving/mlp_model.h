@@ -9,7 +9,7 @@
 // scale per row (Quantize), which shrinks the file about 4x.
 //
 // File format (model.mlp, little-endian): magic "CLMLP001", int32 members,
-// hidden, labels, uint8 quantized, then the featurizer (TextFeaturizer::Write),
+// hidden, labels, uint8 quantized, float dropout, then the featurizer (TextFeaturizer::Write),
 // then per member W1 (float rows, or per row a float scale and int8 values), b1,
 // W2 (row-major labels x hidden), b2.
 //
@@ -42,7 +42,8 @@ struct MlpMember {
 
 class MlpModel {
  public:
-  MlpModel(TextFeaturizer featurizer, std::vector<MlpMember> members);
+  // `dropout`: the rate the members were trained with (MC dropout at serving).
+  MlpModel(TextFeaturizer featurizer, std::vector<MlpMember> members, float dropout = 0);
 
   static StatusOr<std::unique_ptr<MlpModel>> Load(const std::string& path);
   Status Save(const std::string& path) const;  // written whole, then renamed into place
@@ -65,10 +66,12 @@ class MlpModel {
   const std::vector<MlpMember>& members() const { return members_; }
   int hidden() const { return members_.front().hidden; }
   int labels() const { return members_.front().labels; }
+  float dropout() const { return dropout_; }
 
  private:
   TextFeaturizer featurizer_;
   std::vector<MlpMember> members_;
+  float dropout_ = 0;
 };
 
 // softmax(z / temperature), stable.

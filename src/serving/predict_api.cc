@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/json_writer.h"
 #include "core/sha256.h"
@@ -11,6 +12,9 @@ namespace closedloop {
 namespace http = boost::beast::http;
 
 namespace {
+
+// MC-dropout passes per ensemble member for "uncertainty": true.
+constexpr int kUncertaintyPasses = 20;
 
 // [{"label": ..., "p": ...}, ...] for the first k scores.
 std::string TopKJson(const std::vector<std::string>& labels, const LabelScores& scores, size_t k) {
@@ -95,6 +99,12 @@ void PredictApi::Predict(RequestContext& ctx) {
     routed.split->observer->OnServed(routed.arm, server_ok, latency_ms);
   }
   if (!scores.ok()) return ctx.Error(scores.status());
+  std::optional<PredictiveUncertainty> uncertainty;
+  if (req.uncertainty) {
+    auto u = mv->backend->TextUncertainty(req.text, kUncertaintyPasses);
+    if (!u.ok()) return ctx.Error(u.status());
+    uncertainty = *u;
+  }
   compute_seconds_->Labels({mv->name, mv->version_label})
       .Observe(std::chrono::duration<double>(end - compute_start).count());
 
@@ -114,6 +124,21 @@ void PredictApi::Predict(RequestContext& ctx) {
   JsonWriter w;
   BeginPrediction(w, rec);
   w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
+  if (uncertainty) {
+    w.Key("uncertainty")
+        .BeginObject()
+        .Key("passes")
+        .Int(uncertainty->passes)
+        .Key("predictive_entropy")
+        .Double(uncertainty->predictive_entropy)
+        .Key("expected_entropy")
+        .Double(uncertainty->expected_entropy)
+        .Key("mutual_information")
+        .Double(uncertainty->mutual_information)
+        .Key("vote_entropy")
+        .Double(uncertainty->vote_entropy)
+        .EndObject();
+  }
   w.Key("latency_ms").Double(rec.latency_ms).EndObject();
   ctx.Json(200, std::move(w).Take());
 

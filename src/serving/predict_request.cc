@@ -113,6 +113,10 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
       req.has_features = true;
     } else if (key == "explain") {
       if (value.get(req.explain)) return InvalidArgument("field 'explain' must be a boolean");
+    } else if (key == "uncertainty") {
+      if (value.get(req.uncertainty)) {
+        return InvalidArgument("field 'uncertainty' must be a boolean");
+      }
     } else if (key == "top_k") {
       int64_t n = 0;
       if (value.get(n) || n < 1 || n > 1000) {
@@ -120,8 +124,9 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
       }
       req.top_k = static_cast<int>(n);
     } else {
-      return InvalidArgument("unknown field '" + std::string(key) +
-                             "' (expected: model, version, text, features, explain, top_k)");
+      return InvalidArgument(
+          "unknown field '" + std::string(key) +
+          "' (expected: model, version, text, features, explain, uncertainty, top_k)");
     }
   }
   if (!has_model) return InvalidArgument("missing field 'model'");

@@ -4,7 +4,8 @@
 //    "features": {"amount": 12.5, "age": null, "plan": "pro"}
 //                                               (tabular models; null = missing;
 //                                                strings for categorical features)
-//    "explain"?: bool                           (tabular: per-feature contributions)}
+//    "explain"?: bool                           (tabular: per-feature contributions)
+//    "uncertainty"?: bool                       (mlp text models: MC-dropout / ensemble)}
 // Every error is InvalidArgument with a message that names the field. The parser
 // is total: any byte string yields a request or an error (fuzzed).
 // Thread safety: uses a thread-local simdjson parser; safe from any thread.
@@ -27,6 +28,7 @@ struct PredictRequest {
   std::vector<std::pair<std::string, double>> features;  // NaN: given as null (missing)
   std::vector<std::pair<std::string, std::string>> category_features;  // given as strings
   bool explain = false;
+  bool uncertainty = false;
   int top_k = 0;  // 0: the model's configured top_k
 };
 

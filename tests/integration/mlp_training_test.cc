@@ -60,6 +60,27 @@ TEST_F(MlpTrainingTest, EnsembleTrainsQuantizesServesAndEvaluates) {
   ASSERT_EQ(oip.status, 200) << oip.body;
   EXPECT_NE(oip.body.find("\"card_arrival\""), std::string::npos) << oip.body;
   EXPECT_NE(oip.body.find("\"probabilities\""), std::string::npos) << oip.body;
+  // MC dropout over the two members: an inquiry between intents is less certain
+  // (higher BALD mutual information) than a clear one; the same text, the same answer.
+  auto clear =
+      Predict(R"({"model":"intent","text":"my card has not arrived yet","uncertainty":true})");
+  auto vague = Predict(R"({"model":"intent","text":"money card","uncertainty":true})");
+  ASSERT_EQ(clear.status, 200) << clear.body;
+  ASSERT_EQ(vague.status, 200) << vague.body;
+  auto cu = ParseJson(clear.body), vu = ParseJson(vague.body);
+  simdjson::dom::object cu_o, vu_o;
+  ASSERT_FALSE(cu->root["uncertainty"].get(cu_o)) << clear.body;
+  ASSERT_FALSE(vu->root["uncertainty"].get(vu_o)) << vague.body;
+  EXPECT_EQ(int64_t(cu_o["passes"]), 40);  // 20 passes x 2 members
+  EXPECT_LT(double(cu_o["mutual_information"]), double(vu_o["mutual_information"])) << vague.body;
+  EXPECT_LT(double(cu_o["predictive_entropy"]), double(vu_o["predictive_entropy"]));
+  EXPECT_GE(double(cu_o["mutual_information"]), 0.0);
+  auto again = Predict(R"({"model":"intent","text":"money card","uncertainty":true})");
+  EXPECT_EQ(again.body.substr(again.body.find("\"uncertainty\"")).substr(0, 120),
+            vague.body.substr(vague.body.find("\"uncertainty\"")).substr(0, 120));
+  auto bad = Predict(R"({"model":"intent","text":"hi","uncertainty":"yes"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("field 'uncertainty' must be a boolean"), std::string::npos);
   // Text the featurizer knows nothing of is a clear 400, and the server stays up.
   auto unknown = Predict(R"({"model":"intent","text":"\u00e4\u00f6\u00fc"})");
   EXPECT_EQ(unknown.status, 400) << unknown.body;

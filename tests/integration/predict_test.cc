@@ -65,6 +65,14 @@ TEST_F(PredictTest, PredictionIsAnsweredLoggedAndReadable) {
   EXPECT_NE(missing.body.find("no prediction with request_id '01NOPE'"), std::string::npos);
 }
 
+TEST_F(PredictTest, UncertaintyOnAFastTextModelIsAClear400) {
+  Start();
+  auto r = Predict(R"({"model":"support-intent","text":"lost my card","uncertainty":true})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("field 'uncertainty'"), std::string::npos) << r.body;
+  EXPECT_EQ(Predict(R"({"model":"support-intent","text":"lost my card"})").status, 200);
+}
+
 TEST_F(PredictTest, AliasesAndVersions) {
   Start();
   auto alias = Predict(R"({"model":"support-intent@champion","text":"lost my card"})");
