@@ -2,9 +2,11 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <set>
 
 #include "cli/commands.h"
 #include "learn/evaluation.h"
+#include "learn/oos_evaluation.h"
 
 namespace closedloop {
 
@@ -39,6 +41,9 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string model, input, format = "auto", text_col = "text", label_col = "label", output;
     bool table = false;
+    std::vector<std::string> oos_labels;
+    double threshold = 0.5;
+    bool oos = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* eval = app.add_subcommand(
@@ -54,8 +59,30 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
   eval->add_option("--label-col", f->label_col, "Label column")->capture_default_str();
   eval->add_option("--output", f->output, "Also write the JSON report to this file");
   eval->add_flag("--table", f->table, "Print a summary table instead of JSON");
+  eval->add_flag("--oos", f->oos,
+                 "Out-of-scope report instead: rows whose label the model does not know (or "
+                 "named by --oos-label) should be rejected by the confidence threshold");
+  eval->add_option("--oos-label", f->oos_labels, "With --oos: a label that means out of scope");
+  eval->add_option("--threshold", f->threshold,
+                   "With --oos: reject when the top probability is below this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   eval->callback([f, &exit_code] {
     auto format = ParseTableFormat(f->format);
+    if (f->oos) {
+      auto s = ScoreModelOnFile(f->model, f->input, *format, f->text_col, f->label_col);
+      auto oos =
+          s.ok() ? EvaluateOutOfScope(s->scored, s->model_labels,
+                                      {f->oos_labels.begin(), f->oos_labels.end()}, f->threshold)
+                 : StatusOr<OosReport>(s.status());
+      if (!oos.ok()) {
+        std::cerr << "closedloop eval: " << oos.status().message() << "\n";
+        exit_code = 1;
+        return;
+      }
+      std::cout << RenderOosJson(*oos) << "\n";
+      return;
+    }
     auto report = EvaluateModelOnFile(f->model, f->input, *format, f->text_col, f->label_col);
     if (!report.ok()) {
       std::cerr << "closedloop eval: " << report.status().message() << "\n";

@@ -198,10 +198,10 @@ StatusOr<ScoredTable> ScoreTable(const Backend& model, const CsvTable& table,
   return out;
 }
 
-StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
-                                               const std::string& data_file, TableFormat format,
-                                               const std::string& text_col,
-                                               const std::string& label_col) {
+StatusOr<ScoredModelFile> ScoreModelOnFile(const std::string& model_dir,
+                                           const std::string& data_file, TableFormat format,
+                                           const std::string& text_col,
+                                           const std::string& label_col) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(model_dir, ec)) return NotFound("model '" + model_dir + "' does not exist");
@@ -212,7 +212,16 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
   ASSIGN_OR_RETURN(CsvTable table, ReadTable(data_file, format));
   ASSIGN_OR_RETURN(ScoredTable scored, ScoreTable(*version->backend, table, text_col, label_col,
                                                   nullptr, &version->config.categories));
-  return Evaluate(scored.labels, scored.probs, scored.truth);
+  return ScoredModelFile{std::move(scored), version->backend->labels().size()};
+}
+
+StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
+                                               const std::string& data_file, TableFormat format,
+                                               const std::string& text_col,
+                                               const std::string& label_col) {
+  ASSIGN_OR_RETURN(ScoredModelFile s,
+                   ScoreModelOnFile(model_dir, data_file, format, text_col, label_col));
+  return Evaluate(s.scored.labels, s.scored.probs, s.scored.truth);
 }
 
 Status WriteVersionFiles(const std::string& dir, const ModelConfig& config,

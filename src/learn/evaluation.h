@@ -87,6 +87,17 @@ StatusOr<EvaluationReport> EvaluateModelOnFile(const std::string& model_dir,
                                                const std::string& text_col,
                                                const std::string& label_col);
 
+// The scoring EvaluateModelOnFile does, for other reports (out-of-scope): the
+// table scored and how many leading labels are the model's own.
+struct ScoredModelFile {
+  ScoredTable scored;
+  size_t model_labels = 0;
+};
+StatusOr<ScoredModelFile> ScoreModelOnFile(const std::string& model_dir,
+                                           const std::string& data_file, TableFormat format,
+                                           const std::string& text_col,
+                                           const std::string& label_col);
+
 // Writes a trained version's config.toml and metrics.json
 // ({"validation": report, "test": report}) into `dir`.
 Status WriteVersionFiles(const std::string& dir, const ModelConfig& config,

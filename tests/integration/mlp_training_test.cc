@@ -3,7 +3,10 @@
 // model serves through /v1/predict and OIP, `closedloop eval` agrees with the
 // training report, and bad training data is a clear error that leaves no model.
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "integration/fixture.h"
 #include "support/command.h"
@@ -86,6 +89,56 @@ TEST_F(MlpTrainingTest, EnsembleTrainsQuantizesServesAndEvaluates) {
   EXPECT_EQ(unknown.status, 400) << unknown.body;
   EXPECT_NE(unknown.body.find("text"), std::string::npos) << unknown.body;
   EXPECT_EQ(Predict(R"({"model":"intent","text":"refund please"})").status, 200);
+}
+
+// Five Banking77 intents held out of training play the inquiries that belong to
+// no intent: `eval --oos` reports how the confidence threshold rejects them.
+TEST_F(MlpTrainingTest, HeldOutIntentsAreReportedAsOutOfScope) {
+  const std::set<std::string> held = {"card_arrival", "Refund_not_showing_up",
+                                      "lost_or_stolen_card", "exchange_rate", "top_up_failed"};
+  std::ifstream in(kData + "/train.csv");
+  std::ostringstream kept;
+  size_t dropped = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the file has CRLF lines
+    const std::string label = line.substr(line.rfind(',') + 1);
+    if (held.count(label)) {
+      ++dropped;
+    } else {
+      kept << line << "\n";
+    }
+  }
+  ASSERT_GT(dropped, 300u);
+  WriteFile(dir_.File("in_scope.csv"), kept.str());
+  const std::string model = dir_.File("m/1");
+  auto [rc, out] = RunClosedloop("train text --model mlp --input " + dir_.File("in_scope.csv") +
+                                 " --label-col category --output " + model +
+                                 " --hidden 64 --max-epochs 4 --no-tracking");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(Field(out, "labels"), 72) << out;
+  auto eval = RunClosedloop("eval --oos --threshold 0.5 --model " + model + " --input " + kData +
+                            "/test.csv --label-col category");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  auto j = ParseJson(eval.output);
+  EXPECT_EQ(j->Num("oos_rows"), 200);  // 40 test rows of each held-out intent
+  EXPECT_EQ(j->Num("in_scope_rows"), 3080 - 200);
+  EXPECT_GT(j->Num("auroc"), 0.75) << eval.output;
+  EXPECT_GT(j->Num("oos_recall"), 0.3) << eval.output;
+  EXPECT_GT(j->Num("oos_precision"), 0.2) << eval.output;
+  EXPECT_LE(j->Num("in_scope_accuracy"), j->Num("in_scope_coverage"));
+  simdjson::dom::array curve;
+  ASSERT_FALSE(j->root["curve"].get(curve));
+  ASSERT_EQ(curve.size(), 19u);
+  double last_recall = -1;
+  for (auto p : curve) {  // a higher threshold rejects more
+    EXPECT_GE(double(p["oos_recall"]), last_recall);
+    last_recall = double(p["oos_recall"]);
+  }
+  // Data with nothing out of scope is a clear error.
+  auto none = RunClosedloop("eval --oos --model " + model + " --input " +
+                            dir_.File("in_scope.csv") + " --label-col category");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.output.find("no out-of-scope rows"), std::string::npos) << none.output;
 }
 
 TEST_F(MlpTrainingTest, BadTrainingDataNamesTheRowAndLeavesNoModel) {
