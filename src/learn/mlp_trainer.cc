@@ -63,8 +63,8 @@ MlpMember TrainOne(const TextFeaturizer& featurizer, const std::vector<SparseVec
   m.w2.resize(C * H);
   m.b2.assign(C, 0.0f);
   {
-    // Inputs have unit norm, so a W1 row scale of 1/sqrt(H)... keeps
-    // pre-activations O(0.1); W2 is Glorot-uniform.
+    // Inputs have unit norm, so W1 entries drawn with standard deviation
+    // 1/sqrt(H) give pre-activations of that size; W2 is Glorot-uniform.
     std::normal_distribution<float> n1(0.0f, 1.0f / std::sqrt(static_cast<float>(H)));
     for (float& w : m.w1) w = n1(rng);
     const float a = std::sqrt(6.0f / static_cast<float>(H + C));
