@@ -7,31 +7,18 @@
 
 #include <Eigen/Dense>
 
+#include "serving/binary_io.h"
+
 namespace closedloop {
+
+using binary_io::Get;
+using binary_io::GetVec;
+using binary_io::Put;
+using binary_io::PutVec;
 
 namespace {
 
 constexpr char kMagic[8] = {'C', 'L', 'M', 'L', 'P', '0', '0', '1'};
-
-template <typename T>
-void PutVec(std::ostream& out, const std::vector<T>& v) {
-  out.write(reinterpret_cast<const char*>(v.data()),
-            static_cast<std::streamsize>(v.size() * sizeof(T)));
-}
-template <typename T>
-bool GetVec(std::istream& in, std::vector<T>& v, size_t n) {
-  v.resize(n);
-  return static_cast<bool>(
-      in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T))));
-}
-template <typename T>
-void Put(std::ostream& out, T v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T>
-bool Get(std::istream& in, T& v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof v));
-}
 
 bool AllFinite(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });

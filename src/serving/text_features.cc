@@ -6,9 +6,13 @@
 #include <ostream>
 #include <string>
 
+#include "serving/binary_io.h"
 #include "serving/text_normalizer.h"
 
 namespace closedloop {
+
+using binary_io::Get;
+using binary_io::Put;
 
 namespace {
 
@@ -32,15 +36,6 @@ std::vector<std::string_view> Words(std::string_view s) {
     i = j;
   }
   return out;
-}
-
-template <typename T>
-void Put(std::ostream& out, T v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T>
-bool Get(std::istream& in, T& v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof v));
 }
 
 }  // namespace
