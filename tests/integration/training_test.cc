@@ -16,12 +16,6 @@ namespace fs = std::filesystem;
 
 const std::string kData = std::string(CLOSEDLOOP_SOURCE_DIR) + "/examples/support/data";
 
-double Field(const std::string& out, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex("(^|\\n)" + key + ": ([-0-9.e]+)"))) return -1;
-  return std::stod(m[2]);
-}
-
 // A small two-intent data set, in the format asked for.
 void WriteIntents(const std::string& path, const std::string& format) {
   std::vector<std::pair<std::string, std::string>> rows;

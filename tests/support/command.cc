@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <regex>
 
 namespace closedloop::testing {
 
@@ -20,6 +21,16 @@ CommandResult RunCommand(const std::string& shell_command) {
 
 CommandResult RunClosedloop(const std::string& args) {
   return RunCommand(std::string(CLOSEDLOOP_BINARY) + " " + args);
+}
+
+}  // namespace closedloop::testing
+
+namespace closedloop::testing {
+
+double Field(const std::string& output, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(output, m, std::regex("(^|\\n)" + key + ": ([-0-9.e]+)"))) return -1;
+  return std::stod(m[2]);
 }
 
 }  // namespace closedloop::testing

@@ -13,5 +13,7 @@ struct CommandResult {
 CommandResult RunCommand(const std::string& shell_command);
 // `closedloop ARGS` (the binary under test).
 CommandResult RunClosedloop(const std::string& args);
+// The number after "KEY: " at the start of a line of a command's output, or -1.
+double Field(const std::string& output, const std::string& key);
 
 }  // namespace closedloop::testing
