@@ -11,6 +11,7 @@ void AddUpCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);  // serve --role
 void AddTrainCommand(CLI::App& app, int& exit_code);
 void AddOnnxCommand(CLI::App& app, int& exit_code);
+void AddExportCommand(CLI::App& app, int& exit_code);  // export onnx
 void AddEvalCommand(CLI::App& app, int& exit_code);
 void AddModelsCommand(CLI::App& app, int& exit_code);
 void AddFeedbackCommand(CLI::App& app, int& exit_code);

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   closedloop::AddServeCommand(app, exit_code);
   closedloop::AddTrainCommand(app, exit_code);
   closedloop::AddOnnxCommand(app, exit_code);
+  closedloop::AddExportCommand(app, exit_code);
   closedloop::AddEvalCommand(app, exit_code);
   closedloop::AddModelsCommand(app, exit_code);
   closedloop::AddFeedbackCommand(app, exit_code);

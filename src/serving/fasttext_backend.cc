@@ -73,6 +73,18 @@ StatusOr<std::unique_ptr<FastTextBackend>> FastTextBackend::Load(const std::stri
   return b;
 }
 
+StatusOr<std::vector<float>> FastTextBackend::OutputWeights() const {
+  if (head_ == nullptr) {
+    return FailedPrecondition(
+        "only a fastText model with softmax loss that is not quantized has a linear head to "
+        "export");
+  }
+  std::vector<float> w(static_cast<size_t>(head_->output.size()));
+  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      w.data(), head_->output.rows(), head_->output.cols()) = head_->output;
+  return w;
+}
+
 int FastTextBackend::dimension() const { return model_->getDimension(); }
 
 const std::vector<int32_t>& FastTextBackend::Tokenize(std::string_view text) const {

@@ -45,6 +45,9 @@ class FastTextBackend final : public Backend {
   int dimension() const;
   // True when predictions use the Eigen head (softmax, not quantized).
   bool uses_dense_head() const { return head_ != nullptr; }
+  // The output matrix (labels x dimension, row-major) of a softmax model that is
+  // not quantized; FailedPrecondition otherwise. The ONNX export's linear head.
+  StatusOr<std::vector<float>> OutputWeights() const;
   // fastText's own predict, for comparison in tests and for other losses.
   StatusOr<LabelScores> PredictTextWithFastText(std::string_view text, int k) const;
 

@@ -10,10 +10,18 @@ namespace closedloop {
 StatusOr<std::unique_ptr<MlpBackend>> MlpBackend::Load(const std::string& model_path,
                                                        std::vector<std::string> labels,
                                                        double temperature) {
-  if (!(temperature > 0)) return InvalidArgument("temperature must be > 0");
   ASSIGN_OR_RETURN(auto model, MlpModel::Load(model_path));
+  auto b = FromModel(std::move(model), std::move(labels), temperature);
+  if (!b.ok()) return b.status().WithContext("'" + model_path + "'");
+  return b;
+}
+
+StatusOr<std::unique_ptr<MlpBackend>> MlpBackend::FromModel(std::unique_ptr<MlpModel> model,
+                                                            std::vector<std::string> labels,
+                                                            double temperature) {
+  if (!(temperature > 0)) return InvalidArgument("temperature must be > 0");
   if (labels.size() != static_cast<size_t>(model->labels())) {
-    return InvalidArgument("'" + model_path + "' has " + std::to_string(model->labels()) +
+    return InvalidArgument("the model has " + std::to_string(model->labels()) +
                            " outputs but config.toml names " + std::to_string(labels.size()) +
                            " labels");
   }

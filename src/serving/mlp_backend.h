@@ -22,6 +22,9 @@ class MlpBackend final : public Backend {
   static StatusOr<std::unique_ptr<MlpBackend>> Load(const std::string& model_path,
                                                     std::vector<std::string> labels,
                                                     double temperature = 1.0);
+  static StatusOr<std::unique_ptr<MlpBackend>> FromModel(std::unique_ptr<MlpModel> model,
+                                                         std::vector<std::string> labels,
+                                                         double temperature = 1.0);
 
   std::string_view flavor() const override { return "mlp"; }
   const std::vector<std::string>& labels() const override { return labels_; }

@@ -1,0 +1,51 @@
+// ONNX export of the heads closedloop trains, written with libonnx (opset 13):
+//
+//   MLP (model.mlp):  input "features" FLOAT [N, D], the dense TF-IDF vector of
+//     TextFeaturizer (D = its dimension). Per ensemble member:
+//     Gemm(W1 transposed, transB) -> Relu -> Gemm(W2, transB) -> Softmax; the members' softmaxes
+//     are summed and divided by their count. With a temperature T != 1 the average p becomes
+//     Softmax(Log(p) / T), as MlpBackend calibrates.
+//   Linear (fastText, softmax loss): input "sentence_vector" FLOAT [N, dim], the
+//     average of the text's input rows (FastTextBackend::SentenceVector), then
+//     Gemm(output matrix, transB) / T -> Softmax.
+//   Output "probabilities" FLOAT [N, labels] in label order in both.
+//
+// An MLP whose W1 is INT8 (MlpModel::Quantized) is written with W1 as an INT8
+// initializer cast to float in the graph and its per-row scales multiplied into
+// the input (OpenCV 4.6 cannot run DequantizeLinear), so the file keeps the
+// 4x smaller size.
+//
+// The featurization (hashing n-grams, TF-IDF) stays outside the graph: whoever
+// serves the file sends the feature vector. Pure functions; the file is written
+// whole under a temporary name and renamed into place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "serving/mlp_model.h"
+
+namespace closedloop {
+
+struct LinearHead {
+  int labels = 0;
+  int dimension = 0;
+  std::vector<float> weights;  // labels x dimension, row-major
+};
+
+struct OnnxExportInfo {
+  std::string input;  // "features" or "sentence_vector"
+  int64_t width = 0;  // D
+  int labels = 0;
+  int64_t bytes = 0;  // size of the written file
+  bool int8 = false;  // W1 stored as INT8
+};
+
+StatusOr<OnnxExportInfo> ExportMlpToOnnx(const MlpModel& model, double temperature,
+                                         const std::string& path);
+StatusOr<OnnxExportInfo> ExportLinearToOnnx(const LinearHead& head, double temperature,
+                                            const std::string& path);
+
+}  // namespace closedloop
