@@ -22,6 +22,7 @@ struct RetrainFlags {
   std::string must_pass, holdout;
   std::optional<double> max_drop;
   int threads = 0;
+  std::string mode;
 };
 
 int RunRetrain(const RetrainFlags& f) {
@@ -37,6 +38,7 @@ int RunRetrain(const RetrainFlags& f) {
   if (!f.must_pass.empty()) rc.must_pass = f.must_pass;
   if (!f.holdout.empty()) rc.holdout = f.holdout;
   if (f.max_drop) rc.max_holdout_drop = *f.max_drop;
+  if (!f.mode.empty()) rc.mode = f.mode;
   const std::string log_path = f.data_dir + "/predictions.db";
   if (!std::filesystem::exists(f.data_dir + "/tracking.db")) {
     std::cerr << "closedloop retrain: no registry in '" << f.data_dir << "'\n";
@@ -107,6 +109,10 @@ void AddRetrainCommand(CLI::App& app, int& exit_code) {
                   "Accuracy the candidate may lose on the holdout (default 0.01)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--threads", f->threads, "Training threads (0: cores)");
+  cmd->add_option("--mode", f->mode,
+                  "scratch (original data + feedback) or fine_tune (an mlp champion continued "
+                  "on the feedback with rehearsal and EWC); default: the config's")
+      ->check(CLI::IsMember({"scratch", "fine_tune"}));
   cmd->callback([f, &exit_code] {
     InitLogging(LogOptions{"warn", LogFormat::kLogfmt});
     exit_code = RunRetrain(*f);

@@ -288,6 +288,20 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   text->add_flag("--bagging", o->mlp.bagging, "mlp: each member trains on a bootstrap sample");
+  text->add_option("--fine-tune-from", o->fine_tune_from,
+                   "mlp: continue training this mlp version directory's model on --input "
+                   "(continual learning) instead of starting from scratch")
+      ->check(CLI::ExistingDirectory);
+  text->add_option("--replay", o->replay_inputs,
+                   "mlp fine-tuning: old training data to rehearse (repeatable)");
+  text->add_option("--replay-size", o->replay_size,
+                   "mlp fine-tuning: old rows rehearsed beside the new ones")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10000000}));
+  text->add_option("--ewc", o->ewc_lambda,
+                   "mlp fine-tuning: strength of the EWC penalty toward the old weights (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   text->add_option("--min-df", o->min_df, "mlp: texts an n-gram must occur in to be a feature")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
@@ -316,59 +330,63 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   text->add_flag("--verbose", o->verbose, "fastText's own messages on stderr");
   tracking->Add(text);
-  text->callback(
-      [o, tracking, format, progress, label_names, no_calibration, lr_opt, minn_opt, &exit_code] {
-        o->format = FormatFlag(*format);
-        if (o->model == "mlp") {
-          if (lr_opt->count() > 0) o->mlp.learning_rate = static_cast<float>(o->lr);
-          if (minn_opt->count() == 0) o->minn = 2;
-        }
-        o->progress = *progress == "always"  ? ProgressMode::kAlways
-                      : *progress == "never" ? ProgressMode::kNever
-                                             : ProgressMode::kAuto;
-        o->calibrate = !*no_calibration;
-        if (!tracking->Prepare(o->output_dir, "train text")) {
-          exit_code = 2;
-          return;
-        }
-        for (const auto& m : *label_names) {
-          auto eq = m.find('=');
-          if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-            std::cerr << "closedloop train text: --label-name '" << m << "' is not FROM=TO\n";
-            exit_code = 2;
-            return;
-          }
-          o->label_names[m.substr(0, eq)] = m.substr(eq + 1);
-        }
-        auto r = TrainTextClassifier(*o);
-        if (!r.ok()) {
-          std::cerr << "closedloop train text: " << r.status().message() << "\n";
-          exit_code = 1;
-          return;
-        }
-        std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
-                  << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels
-                  << "\ntrain_seconds: " << r->train_seconds << "\nepoch: " << r->epoch
-                  << "\nlr: " << r->lr << "\ndim: " << r->dim << "\nword_ngrams: " << r->word_ngrams
-                  << "\nminn: " << r->minn << "\nmaxn: " << r->maxn
-                  << "\ntemperature: " << r->temperature << "\nece_before: " << r->ece_before
-                  << "\nece_after: " << r->ece_after << "\n";
-        if (o->model == "mlp") {
-          std::cout << "features: " << r->features << "\nensemble: " << r->best_epoch.size()
-                    << "\nbest_epoch:";
-          for (int e : r->best_epoch) std::cout << " " << e;
-          std::cout << "\n";
-        }
-        PrintReport("validation", r->validation);
-        if (r->test) PrintReport("test", *r->test);
-        if (r->size_before_quantize) {
-          std::cout << "size_before_quantize: " << *r->size_before_quantize
-                    << "\nsize_after_quantize: " << *r->size_after_quantize
-                    << "\naccuracy_before_quantize: " << *r->accuracy_before_quantize
-                    << "\naccuracy_after_quantize: " << *r->accuracy_after_quantize << "\n";
-        }
-        exit_code = tracking->Finish(o->output_dir, TextRunRecord(*o, *r), "train text");
-      });
+  text->callback([o, tracking, format, progress, label_names, no_calibration, lr_opt, minn_opt,
+                  &exit_code] {
+    o->format = FormatFlag(*format);
+    if (o->model == "mlp") {
+      if (lr_opt->count() > 0) o->mlp.learning_rate = static_cast<float>(o->lr);
+      if (minn_opt->count() == 0) o->minn = 2;
+    }
+    o->progress = *progress == "always"  ? ProgressMode::kAlways
+                  : *progress == "never" ? ProgressMode::kNever
+                                         : ProgressMode::kAuto;
+    o->calibrate = !*no_calibration;
+    if (!tracking->Prepare(o->output_dir, "train text")) {
+      exit_code = 2;
+      return;
+    }
+    for (const auto& m : *label_names) {
+      auto eq = m.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+        std::cerr << "closedloop train text: --label-name '" << m << "' is not FROM=TO\n";
+        exit_code = 2;
+        return;
+      }
+      o->label_names[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    auto r = TrainTextClassifier(*o);
+    if (!r.ok()) {
+      std::cerr << "closedloop train text: " << r.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
+              << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels
+              << "\ntrain_seconds: " << r->train_seconds << "\nepoch: " << r->epoch
+              << "\nlr: " << r->lr << "\ndim: " << r->dim << "\nword_ngrams: " << r->word_ngrams
+              << "\nminn: " << r->minn << "\nmaxn: " << r->maxn
+              << "\ntemperature: " << r->temperature << "\nece_before: " << r->ece_before
+              << "\nece_after: " << r->ece_after << "\n";
+    if (o->model == "mlp") {
+      if (!o->fine_tune_from.empty()) {
+        std::cout << "fine_tuned_from: " << o->fine_tune_from << "\nreplay_rows: " << r->replay_rows
+                  << "\nadded_labels: " << r->added_labels << "\n";
+      }
+      std::cout << "features: " << r->features << "\nensemble: " << r->best_epoch.size()
+                << "\nbest_epoch:";
+      for (int e : r->best_epoch) std::cout << " " << e;
+      std::cout << "\n";
+    }
+    PrintReport("validation", r->validation);
+    if (r->test) PrintReport("test", *r->test);
+    if (r->size_before_quantize) {
+      std::cout << "size_before_quantize: " << *r->size_before_quantize
+                << "\nsize_after_quantize: " << *r->size_after_quantize
+                << "\naccuracy_before_quantize: " << *r->accuracy_before_quantize
+                << "\naccuracy_after_quantize: " << *r->accuracy_after_quantize << "\n";
+    }
+    exit_code = tracking->Finish(o->output_dir, TextRunRecord(*o, *r), "train text");
+  });
 }
 
 }  // namespace closedloop

@@ -228,11 +228,11 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     }
   }
   if (const auto* s = Section(root, "retrain")) {
-    RETURN_IF_ERROR(
-        CheckKeys(*s, "retrain",
-                  {"model", "min_new_labels", "schedule_minutes", "must_pass", "holdout",
-                   "max_holdout_drop", "human_label_weight", "weak_positive_min_score",
-                   "max_inverse_propensity", "recent_labels", "check_interval_ms", "threads"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "retrain",
+        {"model", "min_new_labels", "schedule_minutes", "must_pass", "holdout", "max_holdout_drop",
+         "human_label_weight", "weak_positive_min_score", "max_inverse_propensity", "recent_labels",
+         "check_interval_ms", "threads", "mode", "replay_size", "ewc_lambda"}));
     auto& r = c.retrain;
     RETURN_IF_ERROR(Read(*s, "retrain", "model", r.model));
     RETURN_IF_ERROR(Read(*s, "retrain", "min_new_labels", r.min_new_labels));
@@ -249,6 +249,14 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(Read(*s, "retrain", "recent_labels", r.recent_labels));
     RETURN_IF_ERROR(Read(*s, "retrain", "check_interval_ms", r.check_interval_ms));
     RETURN_IF_ERROR(Read(*s, "retrain", "threads", r.threads));
+    RETURN_IF_ERROR(Read(*s, "retrain", "mode", r.mode));
+    if (r.mode != "scratch" && r.mode != "fine_tune") {
+      return InvalidArgument("'retrain.mode' must be \"scratch\" or \"fine_tune\"");
+    }
+    RETURN_IF_ERROR(Read(*s, "retrain", "replay_size", r.replay_size));
+    if (r.replay_size < 0) return InvalidArgument("'retrain.replay_size' must be >= 0");
+    RETURN_IF_ERROR(Read(*s, "retrain", "ewc_lambda", r.ewc_lambda));
+    if (!(r.ewc_lambda >= 0)) return InvalidArgument("'retrain.ewc_lambda' must be >= 0");
     if (!(r.max_holdout_drop >= 0 && r.max_holdout_drop <= 1)) {
       return InvalidArgument("'retrain.max_holdout_drop' must be from 0 to 1");
     }

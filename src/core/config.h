@@ -102,6 +102,13 @@ struct RetrainConfig {
   int64_t recent_labels = 200;           // recent human labels evaluated besides the holdout
   int check_interval_ms = 2000;          // how often the triggers are checked
   int threads = 0;                       // training threads; 0 = cores (1: reproducible)
+  // "scratch": train the champion's recipe on original data + feedback. "fine_tune"
+  // (mlp champions): continue the champion's weights on the feedback examples only,
+  // rehearsing `replay_size` original rows, with the EWC penalty `ewc_lambda`
+  // (learn/text_trainer.h); the holdout gate then measures forgetting.
+  std::string mode = "scratch";
+  int64_t replay_size = 4000;
+  double ewc_lambda = 1e7;
 };
 
 // [monitor]: live drift of text models against their reference profiles.

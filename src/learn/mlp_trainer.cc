@@ -47,12 +47,19 @@ std::pair<double, double> Score(const MlpModel& view, const MlpMember& m,
   return {loss / static_cast<double>(x.size()), static_cast<double>(right) / x.size()};
 }
 
+// g += lambda * F * (p - anchor) over n parameters.
+void AddEwc(float* g, const float* p, const float* anchor, const float* f, size_t n, float lambda) {
+  for (size_t i = 0; i < n; ++i) g[i] += lambda * f[i] * (p[i] - anchor[i]);
+}
+
+// `init`/`fisher` (both optional, shapes of the member trained): warm start and EWC.
 MlpMember TrainOne(const TextFeaturizer& featurizer, const std::vector<SparseVector>& x,
                    const std::vector<int>& y, const std::vector<float>* weights,
                    const std::vector<size_t>& rows, const std::vector<SparseVector>& vx,
                    const std::vector<int>& vy, size_t features, int labels,
                    const MlpTrainOptions& o, uint32_t seed, std::vector<MlpEpoch>& history,
-                   int& best_epoch) {
+                   int& best_epoch, const MlpMember* init, const MlpMember* fisher,
+                   float ewc_lambda) {
   const size_t H = static_cast<size_t>(o.hidden), C = static_cast<size_t>(labels);
   std::mt19937 rng(seed);
   MlpMember m;
@@ -71,6 +78,7 @@ MlpMember TrainOne(const TextFeaturizer& featurizer, const std::vector<SparseVec
     std::uniform_real_distribution<float> u2(-a, a);
     for (float& w : m.w2) w = u2(rng);
   }
+  if (init != nullptr) m = *init;
   std::vector<float> m1(m.w1.size(), 0), v1(m.w1.size(), 0), mb1(H, 0), vb1(H, 0),
       m2(m.w2.size(), 0), v2(m.w2.size(), 0), mb2(C, 0), vb2(C, 0);
   std::vector<int64_t> row_step(features, 0);  // lazy Adam: each row's own step count
@@ -146,6 +154,16 @@ MlpMember TrainOne(const TextFeaturizer& featurizer, const std::vector<SparseVec
         }
       }
       ++t;
+      if (fisher != nullptr && ewc_lambda > 0) {
+        for (size_t s = 0; s < touched.size(); ++s) {
+          const size_t off = static_cast<size_t>(touched[s]) * H;
+          AddEwc(g1.data() + s * H, m.w1.data() + off, init->w1.data() + off,
+                 fisher->w1.data() + off, H, ewc_lambda);
+        }
+        AddEwc(gb1.data(), m.b1.data(), init->b1.data(), fisher->b1.data(), H, ewc_lambda);
+        AddEwc(gw2.data(), m.w2.data(), init->w2.data(), fisher->w2.data(), C * H, ewc_lambda);
+        AddEwc(gb2.data(), m.b2.data(), init->b2.data(), fisher->b2.data(), C, ewc_lambda);
+      }
       for (size_t s = 0; s < touched.size(); ++s) {
         const size_t c = static_cast<size_t>(touched[s]);
         const size_t off = c * H;
@@ -174,13 +192,11 @@ MlpMember TrainOne(const TextFeaturizer& featurizer, const std::vector<SparseVec
 
 }  // namespace
 
-StatusOr<std::vector<MlpMember>> TrainMlpMembers(const TextFeaturizer& featurizer,
-                                                 const std::vector<SparseVector>& x,
-                                                 const std::vector<int>& y,
-                                                 const std::vector<float>* weights,
-                                                 const std::vector<SparseVector>& validation_x,
-                                                 const std::vector<int>& validation_y, int labels,
-                                                 const MlpTrainOptions& o, MlpTrainReport* report) {
+StatusOr<std::vector<MlpMember>> TrainMlpMembers(
+    const TextFeaturizer& featurizer, const std::vector<SparseVector>& x, const std::vector<int>& y,
+    const std::vector<float>* weights, const std::vector<SparseVector>& validation_x,
+    const std::vector<int>& validation_y, int labels, const MlpTrainOptions& o,
+    MlpTrainReport* report, const MlpWarmStart* warm) {
   if (x.empty() || x.size() != y.size()) return InvalidArgument("no training rows");
   if (weights && weights->size() != x.size()) return InvalidArgument("one weight per row needed");
   if (validation_x.empty()) return InvalidArgument("no validation rows");
@@ -189,7 +205,26 @@ StatusOr<std::vector<MlpMember>> TrainMlpMembers(const TextFeaturizer& featurize
     return InvalidArgument("MLP options out of range");
   }
   const size_t features = featurizer.dimension();
-  const size_t n = static_cast<size_t>(o.ensemble);
+  size_t n = static_cast<size_t>(o.ensemble);
+  std::vector<MlpMember> init, fisher;
+  if (warm != nullptr) {
+    n = warm->init.size();
+    if (n == 0) return InvalidArgument("the warm start has no members");
+    if (!warm->fisher.empty() && warm->fisher.size() != n) {
+      return InvalidArgument("one Fisher member per warm-start member needed");
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const MlpMember& m = warm->init[i];
+      if (m.quantized() || m.w1.size() != features * static_cast<size_t>(m.hidden) ||
+          m.labels > labels) {
+        return InvalidArgument("a warm-start member does not fit the features and labels");
+      }
+      init.push_back(WidenedMember(m, labels));
+      if (!warm->fisher.empty()) fisher.push_back(WidenedMember(warm->fisher[i], labels));
+    }
+  }
+  MlpTrainOptions member_options = o;
+  if (warm != nullptr) member_options.hidden = init.front().hidden;
   std::vector<MlpMember> members(n);
   std::vector<std::vector<MlpEpoch>> histories(n);
   std::vector<int> best(n, 0);
@@ -203,8 +238,10 @@ StatusOr<std::vector<MlpMember>> TrainMlpMembers(const TextFeaturizer& featurize
     } else {
       std::iota(rows.begin(), rows.end(), size_t{0});
     }
-    members[i] = TrainOne(featurizer, x, y, weights, rows, validation_x, validation_y, features,
-                          labels, o, seed, histories[i], best[i]);
+    members[i] =
+        TrainOne(featurizer, x, y, weights, rows, validation_x, validation_y, features, labels,
+                 member_options, seed, histories[i], best[i], init.empty() ? nullptr : &init[i],
+                 fisher.empty() ? nullptr : &fisher[i], warm ? warm->ewc_lambda : 0.0f);
   };
   const size_t threads = std::max<size_t>(
       1, std::min(n, o.threads > 0 ? static_cast<size_t>(o.threads)
@@ -222,6 +259,14 @@ StatusOr<std::vector<MlpMember>> TrainMlpMembers(const TextFeaturizer& featurize
     report->best_epoch = std::move(best);
   }
   return members;
+}
+
+MlpMember WidenedMember(MlpMember m, int labels) {
+  if (m.labels >= labels) return m;
+  m.w2.resize(static_cast<size_t>(labels) * static_cast<size_t>(m.hidden), 0.0f);
+  m.b2.resize(static_cast<size_t>(labels), 0.0f);
+  m.labels = labels;
+  return m;
 }
 
 }  // namespace closedloop

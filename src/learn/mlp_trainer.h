@@ -43,6 +43,20 @@ struct MlpTrainReport {
   std::vector<int> best_epoch;                 // per member
 };
 
+// Continual learning: every member starts from a previous model's member instead
+// of random weights, and with `fisher` the loss gains the EWC penalty
+//   (ewc_lambda / 2) * sum_i F_i (theta_i - theta*_i)^2
+// that holds the parameters the old data relied on near their old values theta*
+// (the initial weights). `init` members must have float W1 and may have fewer
+// labels than the training: the new outputs start at zero (and have F = 0). The
+// penalty on a W1 row is applied when a batch touches the row, as the row's
+// gradient is (rows no batch touches do not move).
+struct MlpWarmStart {
+  std::vector<MlpMember> init;    // one per ensemble member; sets the ensemble size
+  std::vector<MlpMember> fisher;  // diagonal Fisher of each member (learn/ewc.h); empty: none
+  float ewc_lambda = 0;
+};
+
 // `y` indexes the label set of size `labels`; `weights` (optional, one per row)
 // scale each row's loss. Validation must not be empty.
 // Features are `featurizer`'s columns.
@@ -50,6 +64,9 @@ StatusOr<std::vector<MlpMember>> TrainMlpMembers(
     const TextFeaturizer& featurizer, const std::vector<SparseVector>& x, const std::vector<int>& y,
     const std::vector<float>* weights, const std::vector<SparseVector>& validation_x,
     const std::vector<int>& validation_y, int labels, const MlpTrainOptions& options,
-    MlpTrainReport* report);
+    MlpTrainReport* report, const MlpWarmStart* warm = nullptr);
+
+// `m` with outputs for `labels` labels: added rows of W2 and b2 are zero.
+MlpMember WidenedMember(MlpMember m, int labels);
 
 }  // namespace closedloop

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "serving/model_config.h"
+
 namespace closedloop {
 
 StatusOr<RegisteredTraining> LogAndRegister(TrackingStore& runs, ModelRegistry& registry,
@@ -26,7 +28,7 @@ StatusOr<RegisteredTraining> LogAndRegister(TrackingStore& runs, ModelRegistry& 
   nv.create_model_if_missing = true;
   ASSIGN_OR_RETURN(out.version, registry.CreateModelVersion(nv));
   std::string model_file;
-  for (const char* f : {"model.bin", "model.ftz", "model.json", "model.ubj", "model.onnx"}) {
+  for (const char* f : kModelFileNames) {
     std::error_code ec;
     auto p = std::filesystem::path(out.version.storage_path) / f;
     if (std::filesystem::exists(p, ec)) model_file = p.string();

@@ -14,6 +14,7 @@
 #include "learn/text_trainer.h"
 #include "learn/training_data.h"
 #include "learn/training_run_log.h"
+#include "serving/model_config.h"
 #include "serving/traffic_split.h"
 
 namespace closedloop {
@@ -85,6 +86,7 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   RetrainOutcome out;
   out.model = model;
   out.trigger = trigger;
+  out.mode = config.mode;
   out.started_ms = env.clock.NowUnixMillis();
 
   // The champion and the recipe it was trained with.
@@ -98,6 +100,14 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
                               "' has no training run: its recipe is unknown");
   }
   ASSIGN_OR_RETURN(Run run, env.runs.GetRun(champion->run_id));
+  const bool fine_tune = config.mode == "fine_tune";
+  if (fine_tune) {
+    ASSIGN_OR_RETURN(ModelConfig cc, LoadModelConfig(champion->storage_path + "/config.toml"));
+    if (cc.flavor != "mlp") {
+      return FailedPrecondition("retrain.mode = \"fine_tune\" needs an mlp champion; '" + model +
+                                "' is " + cc.flavor);
+    }
+  }
   std::map<std::string, std::string> params(run.params.begin(), run.params.end());
   std::vector<std::string> inputs = SplitList(params["input"]);
   if (inputs.empty()) {
@@ -148,12 +158,18 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   {
     std::ofstream train(train_file);
     ASSIGN_OR_RETURN(CsvTable original, ReadTables(inputs, TableFormat::kAuto));
-    ASSIGN_OR_RETURN(out.original_rows, WriteJsonl(original, text_col, label_col, train));
-    out.written_rows = out.original_rows;
+    if (fine_tune) {  // the original data is rehearsed, not written
+      ASSIGN_OR_RETURN(size_t tc, original.Column(text_col));
+      for (const auto& row : original.rows) out.original_rows += row[tc].empty() ? 0 : 1;
+    } else {
+      ASSIGN_OR_RETURN(out.original_rows, WriteJsonl(original, text_col, label_col, train));
+      out.written_rows = out.original_rows;
+    }
     JsonWriter head;
     head.BeginObject().Key("source").String("original").Key("files").BeginArray();
     for (const auto& f : inputs) head.String(f);
-    head.EndArray().Key("rows").Int(static_cast<int64_t>(out.original_rows)).EndObject();
+    head.EndArray().Key("rows").Int(static_cast<int64_t>(out.original_rows));
+    head.Key("use").String(fine_tune ? "replay" : "training").EndObject();
     provenance = head.str() + "\n";
     for (const auto& e : data.train) {
       double whole = std::floor(e.weight);
@@ -203,6 +219,27 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   o.bucket = ParamInt(params, "bucket", o.bucket);
   o.seed = ParamInt(params, "seed", o.seed);
   o.quantize = params["quantize"] == "true";
+  o.model = params.count("model") ? params["model"] : "fasttext";
+  if (o.model == "mlp") {
+    o.mlp.hidden = ParamInt(params, "hidden", o.mlp.hidden);
+    o.mlp.dropout = static_cast<float>(ParamDouble(params, "dropout", o.mlp.dropout));
+    o.mlp.weight_decay =
+        static_cast<float>(ParamDouble(params, "weight_decay", o.mlp.weight_decay));
+    o.mlp.batch_size = ParamInt(params, "batch_size", o.mlp.batch_size);
+    o.mlp.max_epochs = ParamInt(params, "max_epochs", o.mlp.max_epochs);
+    o.mlp.ensemble = ParamInt(params, "ensemble", o.mlp.ensemble);
+    o.mlp.bagging = params["bagging"] == "true";
+    o.mlp.learning_rate = static_cast<float>(o.lr);
+    o.min_df = ParamInt(params, "min_df", o.min_df);
+  }
+  if (fine_tune) {
+    o.fine_tune_from = champion->storage_path;
+    o.replay_inputs = inputs;
+    o.replay_text_col = text_col;
+    o.replay_label_col = label_col;
+    o.replay_size = config.replay_size;
+    o.ewc_lambda = config.ewc_lambda;
+  }
   o.threads = env.threads;
   o.progress = ProgressMode::kNever;
   LogInfo("retraining")
@@ -211,7 +248,12 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
       .Kv("original_rows", out.original_rows)
       .Kv("human_labels", out.human_labels)
       .Kv("weak_positives", out.weak_positives);
+  if (fine_tune && out.written_rows == 0) {
+    return FailedPrecondition("no feedback examples to fine-tune '" + model + "' on");
+  }
   ASSIGN_OR_RETURN(TextTrainResult trained, TrainTextClassifier(o));
+  out.replay_rows = trained.replay_rows;
+  out.added_labels = trained.added_labels;
   {
     std::ofstream p(std::filesystem::path(o.output_dir) / "provenance.jsonl");
     p << provenance;
@@ -310,6 +352,7 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
 std::string RetrainOutcomeJson(const RetrainOutcome& o) {
   JsonWriter w(1024);
   w.BeginObject().Key("model").String(o.model).Key("trigger").String(o.trigger);
+  w.Key("mode").String(o.mode);
   w.Key("started_ms").Int(o.started_ms).Key("finished_ms").Int(o.finished_ms);
   w.Key("passed").Bool(o.passed);
   if (!o.error.empty()) w.Key("error").String(o.error);
@@ -323,9 +366,12 @@ std::string RetrainOutcomeJson(const RetrainOutcome& o) {
   w.Key("low_scored").Int(static_cast<int64_t>(o.low_scored));
   w.Key("without_text").Int(static_cast<int64_t>(o.without_text));
   w.Key("evaluation_rows").Int(static_cast<int64_t>(o.evaluation_rows));
-  w.Key("written_rows").Int(static_cast<int64_t>(o.written_rows)).EndObject();
+  w.Key("written_rows").Int(static_cast<int64_t>(o.written_rows));
+  w.Key("replay_rows").Int(static_cast<int64_t>(o.replay_rows));
+  w.Key("added_labels").Int(static_cast<int64_t>(o.added_labels)).EndObject();
   w.Key("holdout_accuracy").BeginObject().Key("candidate").Double(o.candidate_holdout);
-  w.Key("champion").Double(o.champion_holdout).EndObject();
+  w.Key("champion").Double(o.champion_holdout);
+  w.Key("forgetting").Double(o.champion_holdout - o.candidate_holdout).EndObject();
   if (o.candidate_recent) {
     w.Key("recent_accuracy").BeginObject().Key("candidate").Double(*o.candidate_recent);
     w.Key("champion").Double(*o.champion_recent).EndObject();

@@ -43,7 +43,8 @@ struct GateResult {
 
 struct RetrainOutcome {
   std::string model;
-  std::string trigger;  // manual | labels | schedule | an event's reason
+  std::string mode = "scratch";  // scratch | fine_tune (RetrainConfig::mode)
+  std::string trigger;           // manual | labels | schedule | an event's reason
   int64_t started_ms = 0, finished_ms = 0;
   bool passed = false;  // every gate passed and the candidate is registered
   std::string error;    // set when the retraining itself failed
@@ -55,6 +56,8 @@ struct RetrainOutcome {
   int64_t newest_label_ms = 0;  // the labels this retraining saw go up to here
   double candidate_holdout = 0, champion_holdout = 0;
   std::optional<double> candidate_recent, champion_recent;
+  // fine_tune: old rows rehearsed, and outputs added for labels new in the feedback.
+  size_t replay_rows = 0, added_labels = 0;
   std::vector<GateResult> gates;
 };
 

@@ -136,6 +136,9 @@ uint64_t FileSize(const std::string& path) {
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   if (o.model == "mlp") return TrainMlpTextClassifier(o);
+  if (!o.fine_tune_from.empty()) {
+    return InvalidArgument("fine-tuning (--fine-tune-from) needs --model mlp");
+  }
   if (o.model != "fasttext") return InvalidArgument("unknown text model '" + o.model + "'");
   ASSIGN_OR_RETURN(StagedDir staged, StagedDir::Create(o.output_dir, o.overwrite));
   DataSources sources{

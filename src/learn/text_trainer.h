@@ -37,6 +37,19 @@ struct TextTrainOptions {
   std::string model = "fasttext";
   MlpTrainOptions mlp;
   int min_df = 2;
+  // Continual learning (model "mlp"): start from the mlp model in this version
+  // directory instead of from scratch. Its featurizer, network shape, dropout and
+  // labels are kept (labels new in `inputs` become new outputs); `replay_size` rows
+  // drawn from `replay_inputs` (the old data, same columns) are rehearsed beside
+  // the new rows (a tenth of them join validation), and `ewc_lambda` > 0 adds the
+  // EWC penalty (learn/ewc.h) with the Fisher computed on the rehearsed rows (on
+  // the new rows when there are none).
+  std::string fine_tune_from;
+  std::vector<std::string> replay_inputs;         // format from each file's extension
+  std::string replay_text_col, replay_label_col;  // "": text_col, label_col
+  int64_t replay_size = 4000;
+  double ewc_lambda =
+      1e7;  // the raw empirical Fisher is small: its entries are about 1e-10 to 1e-4
   std::vector<std::string> inputs;             // training files, same columns
   std::vector<std::string> validation_inputs;  // optional
   std::vector<std::string> test_inputs;        // optional
@@ -76,6 +89,8 @@ struct TextTrainResult {
   std::vector<std::pair<int, double>> epoch_validation_accuracy;
   std::vector<int> best_epoch;
   size_t features = 0;
+  size_t replay_rows = 0;   // fine-tuning: rehearsed old rows (training and validation)
+  size_t added_labels = 0;  // fine-tuning: labels the previous model did not have
   size_t train_rows = 0;
   size_t labels = 0;
   size_t validation_rows = 0;

@@ -83,6 +83,12 @@ TrainingRunRecord TextRunRecord(const TextTrainOptions& o, const TextTrainResult
     rec.params.emplace_back("ensemble", std::to_string(o.mlp.ensemble));
     rec.params.emplace_back("bagging", o.mlp.bagging ? "true" : "false");
     rec.params.emplace_back("min_df", std::to_string(o.min_df));
+    if (!o.fine_tune_from.empty()) {
+      rec.params.emplace_back("fine_tune_from", o.fine_tune_from);
+      rec.params.emplace_back("replay_input", Join(o.replay_inputs));
+      rec.params.emplace_back("replay_size", std::to_string(o.replay_size));
+      rec.params.emplace_back("ewc_lambda", std::to_string(o.ewc_lambda));
+    }
   }
   auto& m = rec.metrics;
   for (const auto& [epoch, loss] : r.epoch_loss) m.push_back({"train_loss", loss, 0, epoch});

@@ -23,6 +23,14 @@
 
 namespace closedloop {
 
+// The model files a version directory may hold, one per flavor's format:
+// fastText (model.bin, quantized model.ftz), XGBoost (model.json, model.ubj),
+// ONNX (model.onnx) and closedloop's MLP (model.mlp).
+inline constexpr const char* kModelFileNames[] = {"model.bin", "model.ftz",  "model.json",
+                                                  "model.ubj", "model.onnx", "model.mlp"};
+inline constexpr const char* kModelFileList =
+    "model.bin, model.ftz, model.json, model.ubj, model.onnx or model.mlp";
+
 struct BatchingConfig {
   int max_batch_size = 1;  // 1: no batching
   int max_queue_delay_us = 0;

@@ -119,7 +119,7 @@ std::string ModelFingerprint(const fs::path& dir) {
 std::string VersionFingerprint(const std::string& dir) {
   fs::path d(dir);
   std::string fp = FileStamp(d / "config.toml");
-  for (const char* f : {"model.bin", "model.ftz", "model.json", "model.ubj", "model.onnx"}) {
+  for (const char* f : kModelFileNames) {
     fp += "," + FileStamp(d / f);
   }
   return fp;

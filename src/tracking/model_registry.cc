@@ -30,9 +30,6 @@ constexpr std::string_view kVersionColumns =
     "current_stage, source, storage_path, run_id, status, flavor, model_sha256, model_size, "
     "metrics_json, model_card FROM model_versions ";
 
-const char* const kModelFiles[] = {"model.bin", "model.ftz", "model.json", "model.ubj",
-                                   "model.onnx"};
-
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -418,16 +415,15 @@ StatusOr<ModelVersionInfo> ModelRegistry::CreateModelVersion(const NewModelVersi
                            "' is not a model version directory: " + config.status().message());
   }
   fs::path model_file;
-  for (const char* f : kModelFiles) {
+  for (const char* f : kModelFileNames) {
     if (fs::exists(fs::path(source) / f, ec)) {
       model_file = fs::path(source) / f;
       break;
     }
   }
   if (model_file.empty()) {
-    return InvalidArgument("source '" + nv.source +
-                           "' holds no model file (model.bin, "
-                           "model.ftz, model.json, model.ubj or model.onnx)");
+    return InvalidArgument("source '" + nv.source + "' holds no model file (" + kModelFileList +
+                           ")");
   }
   std::optional<Run> run;
   if (!nv.run_id.empty()) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "integration/fixture.h"
+#include "support/banking77.h"
 #include "support/command.h"
 
 namespace closedloop::testing {
@@ -88,22 +89,9 @@ TEST_F(MlpTrainingTest, EnsembleTrainsQuantizesServesAndEvaluates) {
 // Five Banking77 intents held out of training play the inquiries that belong to
 // no intent: `eval --oos` reports how the confidence threshold rejects them.
 TEST_F(MlpTrainingTest, HeldOutIntentsAreReportedAsOutOfScope) {
-  const std::set<std::string> held = {"card_arrival", "Refund_not_showing_up",
-                                      "lost_or_stolen_card", "exchange_rate", "top_up_failed"};
-  std::ifstream in(kData + "/train.csv");
-  std::ostringstream kept;
-  size_t dropped = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // the file has CRLF lines
-    const std::string label = line.substr(line.rfind(',') + 1);
-    if (held.count(label)) {
-      ++dropped;
-    } else {
-      kept << line << "\n";
-    }
-  }
+  const size_t dropped = SplitByLabel(kData + "/train.csv", HeldOutIntents(), dir_.File("held.csv"),
+                                      dir_.File("in_scope.csv"));
   ASSERT_GT(dropped, 300u);
-  WriteFile(dir_.File("in_scope.csv"), kept.str());
   const std::string model = dir_.File("m/1");
   auto [rc, out] = RunClosedloop("train text --model mlp --input " + dir_.File("in_scope.csv") +
                                  " --label-col category --output " + model +
