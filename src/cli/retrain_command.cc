@@ -68,7 +68,7 @@ int RunRetrain(const RetrainFlags& f) {
                  f.data_dir,
                  SystemClock::Get(),
                  f.threads};
-  auto outcome = RetrainTextModel(f.model, "manual (closedloop retrain)", rc, env);
+  auto outcome = RetrainModel(f.model, "manual (closedloop retrain)", rc, env);
   std::error_code ec;
   std::filesystem::remove(f.data_dir + "/staging", ec);  // only when empty
   if (!outcome.ok()) {

@@ -108,7 +108,7 @@ void RetrainScheduler::Loop() {
 }
 
 void RetrainScheduler::Run(const Job& job) {
-  auto outcome = RetrainTextModel(job.model, job.reason, config_, env_);
+  auto outcome = RetrainModel(job.model, job.reason, config_, env_);
   RetrainOutcome o;
   if (outcome.ok()) {
     o = std::move(outcome).value();

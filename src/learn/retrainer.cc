@@ -1,6 +1,8 @@
 #include "learn/retrainer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +13,8 @@
 #include "learn/evaluation.h"
 #include "learn/feedback_dataset.h"
 #include "learn/register_training.h"
+#include "learn/tabular_feedback_rows.h"
+#include "learn/tabular_trainer.h"
 #include "learn/text_trainer.h"
 #include "learn/training_data.h"
 #include "learn/training_run_log.h"
@@ -81,8 +85,8 @@ std::string Percent(double x) {
 
 }  // namespace
 
-StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::string& trigger,
-                                          const RetrainConfig& config, RetrainEnv& env) {
+StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::string& trigger,
+                                      const RetrainConfig& config, RetrainEnv& env) {
   RetrainOutcome out;
   out.model = model;
   out.trigger = trigger;
@@ -101,12 +105,15 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   }
   ASSIGN_OR_RETURN(Run run, env.runs.GetRun(champion->run_id));
   const bool fine_tune = config.mode == "fine_tune";
-  if (fine_tune) {
-    ASSIGN_OR_RETURN(ModelConfig cc, LoadModelConfig(champion->storage_path + "/config.toml"));
-    if (cc.flavor != "mlp") {
-      return FailedPrecondition("retrain.mode = \"fine_tune\" needs an mlp champion; '" + model +
-                                "' is " + cc.flavor);
-    }
+  ASSIGN_OR_RETURN(ModelConfig champion_config,
+                   LoadModelConfig(champion->storage_path + "/config.toml"));
+  const bool tabular = champion_config.flavor == "xgboost";
+  if (fine_tune && champion_config.flavor != "mlp") {
+    return FailedPrecondition("retrain.mode = \"fine_tune\" needs an mlp champion; '" + model +
+                              "' is " + champion_config.flavor);
+  }
+  if (champion_config.flavor == "onnx") {
+    return FailedPrecondition("'" + model + "' is an ONNX model, which closedloop cannot retrain");
   }
   std::map<std::string, std::string> params(run.params.begin(), run.params.end());
   std::vector<std::string> inputs = SplitList(params["input"]);
@@ -153,14 +160,37 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
     }
   } cleanup{staging};
 
+  // Copies of a feedback example: floor(w), plus one with probability frac(w)
+  // fixed by the request id.
+  auto copies_of = [](const FeedbackExample& e) {
+    double whole = std::floor(e.weight);
+    double u = static_cast<double>(SplitBucket(e.request_id, 11)) / 1e6;
+    return static_cast<int>(whole) + (u < e.weight - whole ? 1 : 0);
+  };
+  auto provenance_line = [](const FeedbackExample& e, int copies) {
+    JsonWriter p;
+    p.BeginObject().Key("source").String(e.source).Key("request_id").String(e.request_id);
+    p.Key("feedback_id").String(e.feedback_id).Key("label").String(e.label);
+    p.Key("text").String(e.text).Key("weight").Double(e.weight).Key("copies").Int(copies);
+    if (e.source == "weak_positive") {
+      p.Key("score").Double(e.score).Key("propensity").Double(e.propensity);
+    }
+    p.Key("feedback_ts_ms").Int(e.ts_ms).EndObject();
+    return p.str() + "\n";
+  };
+
   const std::string train_file = (staging / "train.jsonl").string();
   std::string provenance;
+  ASSIGN_OR_RETURN(CsvTable original, ReadTables(inputs, TableFormat::kAuto));
   {
     std::ofstream train(train_file);
-    ASSIGN_OR_RETURN(CsvTable original, ReadTables(inputs, TableFormat::kAuto));
     if (fine_tune) {  // the original data is rehearsed, not written
       ASSIGN_OR_RETURN(size_t tc, original.Column(text_col));
       for (const auto& row : original.rows) out.original_rows += row[tc].empty() ? 0 : 1;
+    } else if (tabular) {
+      for (const auto& row : original.rows) train << JsonlRow(original.header, row) << "\n";
+      out.original_rows = original.rows.size();
+      out.written_rows = out.original_rows;
     } else {
       ASSIGN_OR_RETURN(out.original_rows, WriteJsonl(original, text_col, label_col, train));
       out.written_rows = out.original_rows;
@@ -172,98 +202,164 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
     head.Key("use").String(fine_tune ? "replay" : "training").EndObject();
     provenance = head.str() + "\n";
     for (const auto& e : data.train) {
-      double whole = std::floor(e.weight);
-      double u = static_cast<double>(SplitBucket(e.request_id, 11)) / 1e6;
-      int copies = static_cast<int>(whole) + (u < e.weight - whole ? 1 : 0);
-      for (int i = 0; i < copies; ++i) train << Line(e.text, e.label) << "\n";
-      out.written_rows += static_cast<size_t>(copies);
-      JsonWriter p;
-      p.BeginObject().Key("source").String(e.source).Key("request_id").String(e.request_id);
-      p.Key("feedback_id").String(e.feedback_id).Key("label").String(e.label);
-      p.Key("text").String(e.text).Key("weight").Double(e.weight).Key("copies").Int(copies);
-      if (e.source == "weak_positive") {
-        p.Key("score").Double(e.score).Key("propensity").Double(e.propensity);
+      int copies = copies_of(e);
+      std::string line;
+      if (tabular) {
+        auto cells = FeedbackRowCells(e.text, original.header, label_col, e.label,
+                                      champion_config.categories);
+        if (!cells.ok()) {
+          ++out.without_text;  // an input that cannot become a row is not trained on
+          continue;
+        }
+        line = JsonlRow(original.header, *cells);
+      } else {
+        line = Line(e.text, e.label);
       }
-      p.Key("feedback_ts_ms").Int(e.ts_ms).EndObject();
-      provenance += p.str() + "\n";
+      for (int i = 0; i < copies; ++i) train << line << "\n";
+      out.written_rows += static_cast<size_t>(copies);
+      provenance += provenance_line(e, copies);
     }
     if (!train) return Unavailable("cannot write " + train_file);
   }
-  const std::string holdout_file = (staging / "holdout.jsonl").string();
+  // Both models are evaluated on the holdout and the recent labels: for text as
+  // text/label JSONL, for tabular models in the table's own columns.
+  std::string holdout_file = (staging / "holdout.jsonl").string();
+  const std::string eval_text_col = tabular ? "" : "text";
+  const std::string eval_label_col = tabular ? label_col : "label";
   {
     std::ofstream h(holdout_file);
     ASSIGN_OR_RETURN(CsvTable table, ReadTables({holdout}, TableFormat::kAuto));
-    ASSIGN_OR_RETURN(size_t rows, WriteJsonl(table, text_col, label_col, h));
+    size_t rows = 0;
+    if (tabular) {
+      for (const auto& row : table.rows) h << JsonlRow(table.header, row) << "\n";
+      rows = table.rows.size();
+    } else {
+      ASSIGN_OR_RETURN(rows, WriteJsonl(table, text_col, label_col, h));
+    }
     if (rows == 0) return FailedPrecondition("the holdout '" + holdout + "' has no rows");
   }
   const std::string recent_file = (staging / "recent.jsonl").string();
-  if (!data.evaluation.empty()) {
+  size_t recent_rows = 0;
+  {
     std::ofstream r(recent_file);
-    for (const auto& e : data.evaluation) r << Line(e.text, e.label) << "\n";
+    for (const auto& e : data.evaluation) {
+      if (tabular) {
+        auto cells = FeedbackRowCells(e.text, original.header, label_col, e.label,
+                                      champion_config.categories);
+        if (!cells.ok()) continue;
+        r << JsonlRow(original.header, *cells) << "\n";
+      } else {
+        r << Line(e.text, e.label) << "\n";
+      }
+      ++recent_rows;
+    }
   }
 
-  // Train the candidate with the champion's recipe.
-  TextTrainOptions o;
-  o.inputs = {train_file};
-  o.test_inputs = {holdout_file};
-  o.format = TableFormat::kJsonl;
-  o.text_col = "text";
-  o.label_col = "label";
-  o.output_dir = (staging / "candidate").string();
-  o.epoch = ParamInt(params, "epoch", o.epoch);
-  o.lr = ParamDouble(params, "lr", o.lr);
-  o.dim = ParamInt(params, "dim", o.dim);
-  o.word_ngrams = ParamInt(params, "word_ngrams", o.word_ngrams);
-  o.minn = ParamInt(params, "minn", o.minn);
-  o.maxn = ParamInt(params, "maxn", o.maxn);
-  o.bucket = ParamInt(params, "bucket", o.bucket);
-  o.seed = ParamInt(params, "seed", o.seed);
-  o.quantize = params["quantize"] == "true";
-  o.model = params.count("model") ? params["model"] : "fasttext";
-  if (o.model == "mlp") {
-    o.mlp.hidden = ParamInt(params, "hidden", o.mlp.hidden);
-    o.mlp.dropout = static_cast<float>(ParamDouble(params, "dropout", o.mlp.dropout));
-    o.mlp.weight_decay =
-        static_cast<float>(ParamDouble(params, "weight_decay", o.mlp.weight_decay));
-    o.mlp.batch_size = ParamInt(params, "batch_size", o.mlp.batch_size);
-    o.mlp.max_epochs = ParamInt(params, "max_epochs", o.mlp.max_epochs);
-    o.mlp.ensemble = ParamInt(params, "ensemble", o.mlp.ensemble);
-    o.mlp.bagging = params["bagging"] == "true";
-    o.mlp.learning_rate = static_cast<float>(o.lr);
-    o.min_df = ParamInt(params, "min_df", o.min_df);
-  }
-  if (fine_tune) {
-    o.fine_tune_from = champion->storage_path;
-    o.replay_inputs = inputs;
-    o.replay_text_col = text_col;
-    o.replay_label_col = label_col;
-    o.replay_size = config.replay_size;
-    o.ewc_lambda = config.ewc_lambda;
-  }
-  o.threads = env.threads;
-  o.progress = ProgressMode::kNever;
   LogInfo("retraining")
       .Kv("model", model)
       .Kv("trigger", trigger)
+      .Kv("mode", config.mode)
       .Kv("original_rows", out.original_rows)
       .Kv("human_labels", out.human_labels)
       .Kv("weak_positives", out.weak_positives);
   if (fine_tune && out.written_rows == 0) {
     return FailedPrecondition("no feedback examples to fine-tune '" + model + "' on");
   }
-  ASSIGN_OR_RETURN(TextTrainResult trained, TrainTextClassifier(o));
-  out.replay_rows = trained.replay_rows;
-  out.added_labels = trained.added_labels;
+  // Train the candidate with the champion's recipe.
+  const std::string candidate_dir = (staging / "candidate").string();
+  TrainingRunRecord record;
+  if (tabular) {
+    TabularTrainOptions t;
+    t.inputs = {train_file};
+    t.test_inputs = {holdout_file};
+    t.format = TableFormat::kJsonl;
+    t.label_col = label_col;
+    const std::vector<std::string> features = SplitList(params["features"]);
+    for (const auto& c : original.header) {
+      if (c != label_col && std::find(features.begin(), features.end(), c) == features.end()) {
+        t.ignore_cols.push_back(c);
+      }
+    }
+    t.categorical_cols = SplitList(params["categorical"]);
+    t.output_dir = candidate_dir;
+    const auto weights = SplitList(params["class_weight"]);
+    t.class_weight = !weights.empty() && weights[0] == "balanced" ? "balanced" : "none";
+    for (size_t i = 1; i < weights.size(); ++i) {
+      const auto eq = weights[i].rfind('=');
+      if (eq != std::string::npos) {
+        t.class_weights[weights[i].substr(0, eq)] = std::atof(weights[i].c_str() + eq + 1);
+      }
+    }
+    const std::string validation = params["validation"];
+    if (validation.rfind("stratified ", 0) == 0)
+      t.validation_fraction = std::atof(validation.c_str() + 11);
+    t.max_rounds = ParamInt(params, "max_rounds", t.max_rounds);
+    t.early_stopping_rounds = ParamInt(params, "early_stopping_rounds", t.early_stopping_rounds);
+    t.max_depth = ParamInt(params, "max_depth", t.max_depth);
+    t.eta = ParamDouble(params, "eta", t.eta);
+    t.subsample = ParamDouble(params, "subsample", t.subsample);
+    t.seed = ParamInt(params, "seed", t.seed);
+    t.threads = env.threads;
+    t.top_k = champion_config.top_k;
+    ASSIGN_OR_RETURN(TabularTrainResult trained, TrainTabularClassifier(t));
+    record = TabularRunRecord(t, trained);
+  } else {
+    TextTrainOptions o;
+    o.inputs = {train_file};
+    o.test_inputs = {holdout_file};
+    o.format = TableFormat::kJsonl;
+    o.text_col = "text";
+    o.label_col = "label";
+    o.output_dir = candidate_dir;
+    o.epoch = ParamInt(params, "epoch", o.epoch);
+    o.lr = ParamDouble(params, "lr", o.lr);
+    o.dim = ParamInt(params, "dim", o.dim);
+    o.word_ngrams = ParamInt(params, "word_ngrams", o.word_ngrams);
+    o.minn = ParamInt(params, "minn", o.minn);
+    o.maxn = ParamInt(params, "maxn", o.maxn);
+    o.bucket = ParamInt(params, "bucket", o.bucket);
+    o.seed = ParamInt(params, "seed", o.seed);
+    o.quantize = params["quantize"] == "true";
+    o.model = params.count("model") ? params["model"] : "fasttext";
+    if (o.model == "mlp") {
+      o.mlp.hidden = ParamInt(params, "hidden", o.mlp.hidden);
+      o.mlp.dropout = static_cast<float>(ParamDouble(params, "dropout", o.mlp.dropout));
+      o.mlp.weight_decay =
+          static_cast<float>(ParamDouble(params, "weight_decay", o.mlp.weight_decay));
+      o.mlp.batch_size = ParamInt(params, "batch_size", o.mlp.batch_size);
+      o.mlp.max_epochs = ParamInt(params, "max_epochs", o.mlp.max_epochs);
+      o.mlp.ensemble = ParamInt(params, "ensemble", o.mlp.ensemble);
+      o.mlp.bagging = params["bagging"] == "true";
+      o.mlp.learning_rate = static_cast<float>(o.lr);
+      o.min_df = ParamInt(params, "min_df", o.min_df);
+    }
+    if (fine_tune) {
+      o.fine_tune_from = champion->storage_path;
+      o.replay_inputs = inputs;
+      o.replay_text_col = text_col;
+      o.replay_label_col = label_col;
+      o.replay_size = config.replay_size;
+      o.ewc_lambda = config.ewc_lambda;
+    }
+    o.threads = env.threads;
+    o.progress = ProgressMode::kNever;
+    ASSIGN_OR_RETURN(TextTrainResult trained, TrainTextClassifier(o));
+    out.replay_rows = trained.replay_rows;
+    out.added_labels = trained.added_labels;
+    record = TextRunRecord(o, trained);
+  }
   {
-    std::ofstream p(std::filesystem::path(o.output_dir) / "provenance.jsonl");
+    std::ofstream p(std::filesystem::path(candidate_dir) / "provenance.jsonl");
     p << provenance;
   }
 
   // Evaluate both on the same data, then the gates.
-  ASSIGN_OR_RETURN(auto champ_holdout, EvaluateModelOnFile(champion->storage_path, holdout_file,
-                                                           TableFormat::kJsonl, "text", "label"));
-  ASSIGN_OR_RETURN(auto cand_holdout, EvaluateModelOnFile(o.output_dir, holdout_file,
-                                                          TableFormat::kJsonl, "text", "label"));
+  ASSIGN_OR_RETURN(auto champ_holdout,
+                   EvaluateModelOnFile(champion->storage_path, holdout_file, TableFormat::kJsonl,
+                                       eval_text_col, eval_label_col));
+  ASSIGN_OR_RETURN(auto cand_holdout,
+                   EvaluateModelOnFile(candidate_dir, holdout_file, TableFormat::kJsonl,
+                                       eval_text_col, eval_label_col));
   out.champion_holdout = champ_holdout.accuracy;
   out.candidate_holdout = cand_holdout.accuracy;
   bool holdout_ok = out.candidate_holdout >= out.champion_holdout - config.max_holdout_drop - 1e-12;
@@ -272,11 +368,12 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
                            Percent(out.champion_holdout) + " (may be " +
                            Percent(config.max_holdout_drop) + " lower) on " +
                            std::to_string(cand_holdout.rows) + " rows of " + holdout});
-  if (!data.evaluation.empty()) {
-    ASSIGN_OR_RETURN(auto c, EvaluateModelOnFile(champion->storage_path, recent_file,
-                                                 TableFormat::kJsonl, "text", "label"));
-    ASSIGN_OR_RETURN(auto n, EvaluateModelOnFile(o.output_dir, recent_file, TableFormat::kJsonl,
-                                                 "text", "label"));
+  if (recent_rows > 0) {
+    ASSIGN_OR_RETURN(auto c,
+                     EvaluateModelOnFile(champion->storage_path, recent_file, TableFormat::kJsonl,
+                                         eval_text_col, eval_label_col));
+    ASSIGN_OR_RETURN(auto n, EvaluateModelOnFile(candidate_dir, recent_file, TableFormat::kJsonl,
+                                                 eval_text_col, eval_label_col));
     out.champion_recent = c.accuracy;
     out.candidate_recent = n.accuracy;
     bool ok = n.accuracy >= c.accuracy - config.max_holdout_drop - 1e-12;
@@ -286,8 +383,9 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
                              " recent human labels held out of training"});
   }
   if (!config.must_pass.empty()) {
-    ASSIGN_OR_RETURN(auto m, EvaluateModelOnFile(o.output_dir, config.must_pass, TableFormat::kAuto,
-                                                 "text", "label"));
+    ASSIGN_OR_RETURN(auto m,
+                     EvaluateModelOnFile(candidate_dir, config.must_pass, TableFormat::kAuto,
+                                         tabular ? "" : "text", tabular ? label_col : "label"));
     auto wrong = static_cast<int64_t>(std::llround((1 - m.accuracy) * static_cast<double>(m.rows)));
     std::string failing;
     for (const auto& c : m.per_class) {
@@ -302,7 +400,6 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   for (const auto& g : out.gates) out.passed = out.passed && g.passed;
 
   // Log the run (always) and register a passing candidate as @challenger.
-  TrainingRunRecord record = TextRunRecord(o, trained);
   record.source = "closedloop retrain";
   // The recipe stays the original one (data, columns, holdout), so that retraining
   // a retrained champion starts again from the original data plus all feedback;
@@ -310,6 +407,7 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   for (auto& [k, v] : record.params) {
     if (k == "input") v = params["input"];
     if (k == "text_col") v = text_col;
+    if (k == "validation" && tabular) v = params["validation"];
     if (k == "label_col") v = label_col;
     if (k == "test") v = holdout;
   }
@@ -336,7 +434,7 @@ StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::s
   }
   if (out.passed) {
     ASSIGN_OR_RETURN(RegisteredTraining reg,
-                     LogAndRegister(env.runs, env.registry, model, o.output_dir, std::move(record),
+                     LogAndRegister(env.runs, env.registry, model, candidate_dir, std::move(record),
                                     "retrained from feedback (" + trigger + ") from version " +
                                         std::to_string(champion->version),
                                     "challenger", env.clock));

@@ -1,4 +1,4 @@
-// Retraining a text model from its feedback, behind quality gates.
+// Retraining a model (fastText, mlp or XGBoost) from its feedback, behind quality gates.
 //
 // The candidate is trained with the champion's own recipe — the inputs,
 // columns and hyper-parameters recorded in the champion's training run — on
@@ -73,8 +73,8 @@ struct RetrainEnv {
 
 // An error Status means no candidate could be trained (no champion, no recipe,
 // unreadable data); a candidate that fails its gates is an OK outcome, !passed.
-StatusOr<RetrainOutcome> RetrainTextModel(const std::string& model, const std::string& trigger,
-                                          const RetrainConfig& config, RetrainEnv& env);
+StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::string& trigger,
+                                      const RetrainConfig& config, RetrainEnv& env);
 
 std::string RetrainOutcomeJson(const RetrainOutcome& o);
 
