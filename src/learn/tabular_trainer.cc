@@ -26,6 +26,13 @@ Status XgbError(const std::string& what) {
   return Internal("XGBoost: " + what + ": " + XGBGetLastError());
 }
 
+// "nan", "inf", "-Infinity"...: a number, but not one a feature can hold.
+bool IsNonFinite(const std::string& cell) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  return ec == std::errc() && ptr == cell.data() + cell.size() && !std::isfinite(v);
+}
+
 bool ParseFloat(const std::string& cell, float& out) {
   auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), out);
   return ec == std::errc() && ptr == cell.data() + cell.size() && std::isfinite(out);
@@ -77,6 +84,12 @@ StatusOr<Layout> DecideLayout(const TabularTrainOptions& o, const TrainingData& 
       const std::string& cell = t.rows[r][c];
       if (cell.empty()) continue;
       float f = 0;
+      if (!categorical && IsNonFinite(cell)) {
+        return InvalidArgument("row " + std::to_string(r + 1) + ", column '" + name + "': '" +
+                               cell +
+                               "' is not a finite number (leave the cell empty for a missing "
+                               "value)");
+      }
       if (!ParseFloat(cell, f)) categorical = true;
       values.insert(cell);
     }
@@ -103,7 +116,10 @@ StatusOr<std::vector<float>> Features(const CsvTable& t, const std::vector<size_
         v = CategoryCode(cats->second, cell);
       } else if (!ParseFloat(cell, v)) {
         return InvalidArgument("row " + std::to_string(r + 1) + ", column '" + l.names[f] + "': '" +
-                               cell + "' is not a number");
+                               cell +
+                               (IsNonFinite(cell) ? "' is not a finite number (leave the cell "
+                                                    "empty for a missing value)"
+                                                  : "' is not a number"));
       }
       x.push_back(v);
     }

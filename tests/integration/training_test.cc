@@ -231,6 +231,17 @@ TEST_F(TrainingTest, TabularBadInput) {
                               " --ignore-col nope --no-tracking --output " + dir_.File("m"));
   EXPECT_NE(ignore.output.find("column 'nope' not found"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir_.File("m")));
+  // NaN or infinite features name their row and column; an empty cell is the missing value.
+  for (const char* bad : {"NaN", "inf", "-Infinity"}) {
+    WriteFile(dir_.File("n.csv"), std::string("a,b,label\n1,2,x\n2,") + bad + ",x\n3,,y\n4,1,y\n");
+    auto nan = RunClosedloop("train tabular --input " + dir_.File("n.csv") +
+                             " --validation-fraction 0.5 --no-tracking --output " + dir_.File("m"));
+    EXPECT_EQ(nan.exit_code, 1) << nan.output;
+    EXPECT_NE(nan.output.find("column 'b': '" + std::string(bad) + "' is not a finite number"),
+              std::string::npos)
+        << nan.output;
+    EXPECT_FALSE(fs::exists(dir_.File("m")));
+  }
 }
 
 }  // namespace
