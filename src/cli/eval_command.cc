@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "learn/evaluation.h"
 #include "learn/oos_evaluation.h"
+#include "serving/model_config.h"
 
 namespace closedloop {
 
@@ -42,8 +43,9 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
     std::string model, input, format = "auto", text_col = "text", label_col = "label", output;
     bool table = false;
     std::vector<std::string> oos_labels;
-    double threshold = 0.5;
+    std::optional<double> threshold;
     bool oos = false;
+    std::string score;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* eval = app.add_subcommand(
@@ -64,17 +66,36 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
                  "named by --oos-label) should be rejected by the confidence threshold");
   eval->add_option("--oos-label", f->oos_labels, "With --oos: a label that means out of scope");
   eval->add_option("--threshold", f->threshold,
-                   "With --oos: reject when the top probability is below this")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+                   "With --oos: reject when the score is below this (default: the model's "
+                   "oos_threshold for its score, else 0.5 of max_probability)");
+  eval->add_option("--score", f->score,
+                   "With --oos: max_probability, max_logit or energy (default: the model's "
+                   "oos_score, else max_probability)")
+      ->check(CLI::IsMember({"max_probability", "max_logit", "energy"}));
   eval->callback([f, &exit_code] {
     auto format = ParseTableFormat(f->format);
     if (f->oos) {
       auto s = ScoreModelOnFile(f->model, f->input, *format, f->text_col, f->label_col);
-      auto oos =
-          s.ok() ? EvaluateOutOfScope(s->scored, s->model_labels,
-                                      {f->oos_labels.begin(), f->oos_labels.end()}, f->threshold)
-                 : StatusOr<OosReport>(s.status());
+      auto config = LoadModelConfig(f->model + "/config.toml");
+      std::string score = f->score;
+      if (score.empty()) score = config.ok() && config->oos_threshold ? config->oos_score : "";
+      if (score.empty()) score = "max_probability";
+      double threshold = 0.5;
+      if (f->threshold) {
+        threshold = *f->threshold;
+      } else if (config.ok() && config->oos_threshold && config->oos_score == score) {
+        threshold = *config->oos_threshold;
+      }
+      StatusOr<std::vector<double>> scores = std::vector<double>();
+      if (s.ok() && score != "max_probability") {
+        scores = InScopeScoresOnFile(f->model, f->input, *format, f->text_col, f->label_col, score);
+      }
+      auto oos = !s.ok() ? StatusOr<OosReport>(s.status())
+                 : !scores.ok()
+                     ? StatusOr<OosReport>(scores.status())
+                     : EvaluateOutOfScope(s->scored, s->model_labels,
+                                          {f->oos_labels.begin(), f->oos_labels.end()}, threshold,
+                                          score == "max_probability" ? nullptr : &*scores, score);
       if (!oos.ok()) {
         std::cerr << "closedloop eval: " << oos.status().message() << "\n";
         exit_code = 1;

@@ -288,6 +288,15 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   text->add_flag("--bagging", o->mlp.bagging, "mlp: each member trains on a bootstrap sample");
+  text->add_option("--oos-score", o->oos_score,
+                   "Out-of-scope score the fitted threshold applies to")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"max_probability", "max_logit", "energy"}));
+  text->add_option("--oos-keep", o->oos_keep,
+                   "Share of in-scope validation inquiries the out-of-scope threshold keeps "
+                   "(0: no threshold)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   text->add_option("--fine-tune-from", o->fine_tune_from,
                    "mlp: continue training this mlp version directory's model on --input "
                    "(continual learning) instead of starting from scratch")
@@ -367,6 +376,10 @@ void AddTrainCommand(CLI::App& app, int& exit_code) {
               << "\nminn: " << r->minn << "\nmaxn: " << r->maxn
               << "\ntemperature: " << r->temperature << "\nece_before: " << r->ece_before
               << "\nece_after: " << r->ece_after << "\n";
+    if (r->oos_threshold) {
+      std::cout << "oos_score: " << o->oos_score << "\noos_threshold: " << *r->oos_threshold
+                << "\n";
+    }
     if (o->model == "mlp") {
       if (!o->fine_tune_from.empty()) {
         std::cout << "fine_tuned_from: " << o->fine_tune_from << "\nreplay_rows: " << r->replay_rows

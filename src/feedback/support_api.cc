@@ -9,6 +9,7 @@
 #include "feedback/sentiment.h"
 #include "http/json_fields.h"
 #include "http/query.h"
+#include "serving/oos_score.h"
 
 namespace closedloop {
 
@@ -82,8 +83,17 @@ void SupportApi::Inquiry(RequestContext& ctx) {
   std::optional<double> sentiment = TextSentiment(models_, rules_.sentiment_model, text);
   std::vector<std::string> top_intents;
   for (const auto& s : *scores) top_intents.push_back(labels[static_cast<size_t>(s.index)]);
-  SupportDecision d = Decide(rules_, top_intents, confidence, sentiment,
-                             ExplorationDraw(ctx.request_id, rules_.exploration_seed));
+  // Out of scope: the model's fitted threshold on its in-scope score, or an "oos" class.
+  bool out_of_scope = intent == "oos";
+  if (model.config.oos_threshold) {
+    auto kind = ParseOosScore(model.config.oos_score);
+    auto score = kind.ok() ? InScopeScore(*model.backend, text, *kind, model.config.temperature)
+                           : StatusOr<double>(kind.status());
+    if (score.ok() && *score < *model.config.oos_threshold) out_of_scope = true;
+  }
+  SupportDecision d =
+      Decide(rules_, top_intents, confidence, sentiment,
+             ExplorationDraw(ctx.request_id, rules_.exploration_seed), out_of_scope);
 
   JsonWriter top(256);
   top.BeginArray();

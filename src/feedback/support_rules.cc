@@ -105,9 +105,11 @@ StatusOr<SupportRules> LoadSupportRules(const std::string& path) {
 }
 
 SupportDecision Decide(const SupportRules& rules, const std::vector<std::string>& top_intents,
-                       double confidence, std::optional<double> sentiment, double u) {
+                       double confidence, std::optional<double> sentiment, double u,
+                       bool out_of_scope) {
   SupportDecision d;
   const std::string& intent = top_intents.at(0);
+  if (out_of_scope) d.reasons.emplace_back("out_of_scope");
   if (confidence < rules.confidence_threshold) d.reasons.emplace_back("low_confidence");
   if (rules.high_risk_intents.count(intent) > 0) d.reasons.emplace_back("high_risk_intent");
   if (sentiment && *sentiment < rules.sentiment_threshold) {

@@ -301,6 +301,10 @@ StatusOr<TextTrainResult> TrainMlpTextClassifier(const TextTrainOptions& o) {
   config.top_k = o.top_k;
   config.labels = labels;
   config.temperature = result.temperature;
+  {
+    const std::vector<std::string> texts(val.texts.begin(), val.texts.end());
+    RETURN_IF_ERROR(SetOosThreshold(*backend, texts, o, config, result));
+  }
   RETURN_IF_ERROR(
       WriteVersionFiles(staged.path().string(), config, result.validation, result.test));
   {  // The reference the drift monitor compares production windows with.

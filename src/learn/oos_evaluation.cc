@@ -1,8 +1,11 @@
 #include "learn/oos_evaluation.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "core/json_writer.h"
+#include "serving/model_repository.h"
+#include "serving/oos_score.h"
 
 namespace closedloop {
 
@@ -46,7 +49,12 @@ void WritePoint(JsonWriter& w, const OosPoint& p) {
 }  // namespace
 
 StatusOr<OosReport> EvaluateOutOfScope(const ScoredTable& s, size_t model_labels,
-                                       const std::set<std::string>& oos_labels, double threshold) {
+                                       const std::set<std::string>& oos_labels, double threshold,
+                                       const std::vector<double>* scores,
+                                       const std::string& score_name) {
+  if (scores != nullptr && scores->size() != s.probs.size()) {
+    return InvalidArgument("one score per scored row needed");
+  }
   std::vector<Row> rows;
   rows.reserve(s.probs.size());
   OosReport report;
@@ -59,7 +67,7 @@ StatusOr<OosReport> EvaluateOutOfScope(const ScoredTable& s, size_t model_labels
       if (oos_labels.count(s.labels[c])) continue;  // an "oos" class is not an answer
       if (s.probs[i][c] > s.probs[i][best] || oos_labels.count(s.labels[best])) best = c;
     }
-    r.top = s.probs[i][best];
+    r.top = scores != nullptr ? (*scores)[i] : s.probs[i][best];
     r.right = !r.oos && best == truth;
     (r.oos ? report.oos_rows : report.in_scope_rows)++;
     rows.push_back(r);
@@ -70,8 +78,17 @@ StatusOr<OosReport> EvaluateOutOfScope(const ScoredTable& s, size_t model_labels
         "--oos-label");
   }
   if (report.in_scope_rows == 0) return InvalidArgument("no in-scope rows");
+  report.score = score_name;
   report.at_threshold = At(rows, threshold);
-  for (int k = 1; k <= 19; ++k) report.curve.push_back(At(rows, k * 0.05));
+  std::vector<double> in_scores;
+  for (const Row& r : rows) {
+    if (!r.oos) in_scores.push_back(r.top);
+  }
+  std::sort(in_scores.begin(), in_scores.end());
+  for (int k = 1; k <= 19; ++k) {
+    const size_t q = std::min(in_scores.size() - 1, in_scores.size() * static_cast<size_t>(k) / 20);
+    report.curve.push_back(At(rows, scores == nullptr ? k * 0.05 : in_scores[q]));
+  }
   // AUROC by ranks: the chance an out-of-scope row has a lower top probability.
   std::vector<const Row*> sorted;
   for (const Row& r : rows) sorted.push_back(&r);
@@ -93,10 +110,35 @@ StatusOr<OosReport> EvaluateOutOfScope(const ScoredTable& s, size_t model_labels
   return report;
 }
 
+StatusOr<std::vector<double>> InScopeScoresOnFile(const std::string& model_dir,
+                                                  const std::string& data_file, TableFormat format,
+                                                  const std::string& text_col,
+                                                  const std::string& label_col,
+                                                  const std::string& score_name) {
+  namespace fs = std::filesystem;
+  ASSIGN_OR_RETURN(OosScoreKind kind, ParseOosScore(score_name));
+  std::error_code ec;
+  std::string dir =
+      fs::is_directory(model_dir, ec) ? model_dir : fs::path(model_dir).parent_path().string();
+  ASSIGN_OR_RETURN(auto version, LoadModelVersion(dir, fs::path(dir).filename().string(), 0));
+  ASSIGN_OR_RETURN(CsvTable table, ReadTable(data_file, format));
+  ASSIGN_OR_RETURN(size_t tc, table.Column(text_col));
+  ASSIGN_OR_RETURN(size_t lc, table.Column(label_col));
+  std::vector<double> out;
+  for (const auto& row : table.rows) {
+    if (row[lc].empty() || row[tc].empty()) continue;  // as ScoreTable skips them
+    ASSIGN_OR_RETURN(double v,
+                     InScopeScore(*version->backend, row[tc], kind, version->config.temperature));
+    out.push_back(v);
+  }
+  return out;
+}
+
 std::string RenderOosJson(const OosReport& r) {
   JsonWriter w;
   w.BeginObject().Key("in_scope_rows").Int(static_cast<int64_t>(r.in_scope_rows));
   w.Key("oos_rows").Int(static_cast<int64_t>(r.oos_rows));
+  w.Key("score").String(r.score);
   WritePoint(w, r.at_threshold);
   if (r.auroc) w.Key("auroc").Double(*r.auroc);
   w.Key("curve").BeginArray();

@@ -24,6 +24,7 @@
 #include "learn/training_data.h"
 #include "serving/fasttext_backend.h"
 #include "serving/model_config.h"
+#include "serving/oos_score.h"
 #include "serving/text_normalizer.h"
 
 namespace closedloop {
@@ -133,6 +134,18 @@ uint64_t FileSize(const std::string& path) {
 }
 
 }  // namespace
+
+Status SetOosThreshold(const Backend& served, const std::vector<std::string>& validation_texts,
+                       const TextTrainOptions& o, ModelConfig& config, TextTrainResult& result) {
+  if (!(o.oos_keep > 0)) return OkStatus();
+  ASSIGN_OR_RETURN(OosScoreKind kind, ParseOosScore(o.oos_score));
+  ASSIGN_OR_RETURN(double t, FitOosThreshold(served, validation_texts, kind, config.temperature,
+                                             std::min(o.oos_keep, 1.0)));
+  config.oos_score = o.oos_score;
+  config.oos_threshold = t;
+  result.oos_threshold = t;
+  return OkStatus();
+}
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   if (o.model == "mlp") return TrainMlpTextClassifier(o);
@@ -296,16 +309,19 @@ StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& o) {
   config.top_k = o.top_k;
   config.labels = backend->labels();
   config.temperature = result.temperature;
-  RETURN_IF_ERROR(WriteVersionFiles(staging.string(), config, result.validation, result.test));
-  {  // The reference the drift monitor compares production windows with.
-    ASSIGN_OR_RETURN(auto served, FastTextBackend::Load(model_file, result.temperature));
-    std::vector<std::string> texts, truth;
+  ASSIGN_OR_RETURN(auto served, FastTextBackend::Load(model_file, result.temperature));
+  std::vector<std::string> texts, truth;
+  {
     const size_t tc = *validation_src->Column(o.text_col),
                  lc = *validation_src->Column(o.label_col);
     for (size_t r : validation_rows) {
       texts.push_back(validation_src->rows[r][tc]);
       truth.push_back(validation_src->rows[r][lc]);
     }
+  }
+  RETURN_IF_ERROR(SetOosThreshold(*served, texts, o, config, result));
+  RETURN_IF_ERROR(WriteVersionFiles(staging.string(), config, result.validation, result.test));
+  {  // The reference the drift monitor compares production windows with.
     auto profile = BuildTextProfile(*served, texts, truth);
     if (profile.ok()) {
       std::ofstream out(staging / kProfileFile);

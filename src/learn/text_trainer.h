@@ -26,6 +26,8 @@
 #include "learn/mlp_trainer.h"
 #include "learn/progress_bar.h"
 #include "learn/table_reader.h"
+#include "serving/backend.h"
+#include "serving/model_config.h"
 
 namespace closedloop {
 
@@ -76,6 +78,10 @@ struct TextTrainOptions {
   int autotune_seconds = 0;  // > 0: fastText autotune on the validation data
   bool quantize = false;     // product quantization; serves model.ftz
   bool calibrate = true;     // fit the softmax temperature on the validation data
+  // Out-of-scope threshold written to config.toml: the score (serving/oos_score.h)
+  // and the share of in-scope validation inquiries it keeps (0: no threshold).
+  std::string oos_score = "max_probability";
+  double oos_keep = 0.95;
   ProgressMode progress = ProgressMode::kAuto;
   bool verbose = false;  // fastText's own messages on stderr
 };
@@ -89,8 +95,9 @@ struct TextTrainResult {
   std::vector<std::pair<int, double>> epoch_validation_accuracy;
   std::vector<int> best_epoch;
   size_t features = 0;
-  size_t replay_rows = 0;   // fine-tuning: rehearsed old rows (training and validation)
-  size_t added_labels = 0;  // fine-tuning: labels the previous model did not have
+  std::optional<double> oos_threshold;  // fitted on validation (see TextTrainOptions)
+  size_t replay_rows = 0;               // fine-tuning: rehearsed old rows (training and validation)
+  size_t added_labels = 0;              // fine-tuning: labels the previous model did not have
   size_t train_rows = 0;
   size_t labels = 0;
   size_t validation_rows = 0;
@@ -109,6 +116,12 @@ struct TextTrainResult {
   std::string model_path;  // final location
   uint64_t model_bytes = 0;
 };
+
+// Fits the out-of-scope threshold of `o` on the validation texts with the served
+// (calibrated) model and records it in `config` and `result`; nothing when
+// o.oos_keep is 0. Shared by the fastText and mlp trainers.
+Status SetOosThreshold(const Backend& served, const std::vector<std::string>& validation_texts,
+                       const TextTrainOptions& o, ModelConfig& config, TextTrainResult& result);
 
 StatusOr<TextTrainResult> TrainTextClassifier(const TextTrainOptions& options);
 // The "mlp" model (TrainTextClassifier calls it for options.model == "mlp").

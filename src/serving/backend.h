@@ -64,6 +64,9 @@ class Backend {
   // Uncertainty of a text prediction over `passes` MC-dropout passes per member.
   // Default: Unimplemented (the flavor has no dropout or members).
   virtual StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const;
+  // Text models: the uncalibrated logits in label order (an ensemble's mean), for
+  // out-of-scope scores (serving/oos_score.h). InvalidArgument for models without.
+  virtual StatusOr<std::vector<float>> TextLogits(std::string_view text) const;
 
   // Tabular models: feature names in column order (empty for other flavors), and
   // one row of values in that order (NaN marks a missing value).

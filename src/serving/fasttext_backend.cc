@@ -126,6 +126,20 @@ StatusOr<LabelScores> FastTextBackend::PredictText(std::string_view text, int k)
   return out;
 }
 
+StatusOr<std::vector<float>> FastTextBackend::TextLogits(std::string_view text) const {
+  if (head_ == nullptr) return Backend::TextLogits(text);
+  const std::vector<int32_t>& words = Tokenize(text);
+  if (words.empty()) return InvalidArgument("field 'text' has no usable tokens");
+  const int64_t dim = head_->input->cols();
+  Eigen::VectorXf hidden = Eigen::VectorXf::Zero(dim);
+  for (int32_t id : words) {
+    hidden += Eigen::Map<const Eigen::VectorXf>(head_->input->data() + id * dim, dim);
+  }
+  hidden /= static_cast<float>(words.size());
+  Eigen::VectorXf logits = head_->output * hidden;
+  return std::vector<float>(logits.data(), logits.data() + logits.size());
+}
+
 StatusOr<LabelScores> FastTextBackend::PredictTextWithFastText(std::string_view text, int k) const {
   const std::vector<int32_t>& words = Tokenize(text);
   const int n = static_cast<int>(labels_.size());

@@ -37,6 +37,8 @@ class FastTextBackend final : public Backend {
   StatusOr<LabelScores> PredictText(std::string_view text, int k) const override;
   StatusOr<std::vector<float>> SentenceVector(std::string_view text) const override;
   StatusOr<double> OovRate(std::string_view text) const override;
+  // The dense head's logits (softmax loss, not quantized).
+  StatusOr<std::vector<float>> TextLogits(std::string_view text) const override;
   // OIP: input "text" BYTES [-1] (or [-1,1]); outputs "label" BYTES [-1],
   // "confidence" FP32 [-1], "probabilities" FP32 [-1, labels] in label order.
   std::vector<TensorSpec> InputSpecs() const override;

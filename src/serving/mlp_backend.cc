@@ -67,6 +67,19 @@ StatusOr<std::vector<float>> MlpBackend::SentenceVector(std::string_view text) c
   return h;
 }
 
+StatusOr<std::vector<float>> MlpBackend::TextLogits(std::string_view text) const {
+  const SparseVector x = model_->featurizer().Featurize(text);
+  if (x.index.empty()) return InvalidArgument("field 'text' has no known words or n-grams");
+  std::vector<float> mean(labels_.size(), 0.0f), h, z;
+  for (const MlpMember& m : model_->members()) {
+    model_->Hidden(m, x, h);
+    model_->Logits(m, h, z);
+    for (size_t i = 0; i < mean.size(); ++i) mean[i] += z[i];
+  }
+  for (float& v : mean) v /= static_cast<float>(model_->members().size());
+  return mean;
+}
+
 StatusOr<double> MlpBackend::OovRate(std::string_view text) const {
   return model_->featurizer().UnknownWordRate(text);
 }

@@ -35,6 +35,7 @@ class MlpBackend final : public Backend {
   // deterministic pass per member when it was trained without dropout), seeded by
   // the text so the same text gets the same answer.
   StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const override;
+  StatusOr<std::vector<float>> TextLogits(std::string_view text) const override;
   std::vector<TensorSpec> InputSpecs() const override;
   std::vector<TensorSpec> OutputSpecs() const override;
   StatusOr<std::vector<Tensor>> Infer(const std::vector<Tensor>& inputs) const override;

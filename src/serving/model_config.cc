@@ -1,10 +1,9 @@
 #include "serving/model_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <cmath>
 
 #include <toml++/toml.h>
 
@@ -36,7 +35,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
     return InvalidArgument(m.str());
   }
   static const std::set<std::string_view> kKeys = {
-      "flavor", "top_k", "labels", "max_text_bytes", "temperature", "batching", "categories"};
+      "flavor",   "top_k",      "labels",    "max_text_bytes", "temperature",
+      "batching", "categories", "oos_score", "oos_threshold"};
   for (const auto& [k, v] : root) {
     if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
   }
@@ -54,6 +54,20 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
       return InvalidArgument("'temperature' must be a number greater than 0");
     }
     c.temperature = *t;
+  }
+  if (const toml::node* n = root.get("oos_score")) {
+    auto name = n->value<std::string>();
+    if (!name || (*name != "max_probability" && *name != "max_logit" && *name != "energy")) {
+      return InvalidArgument(
+          "'oos_score' must be \"max_probability\", \"max_logit\" or \"energy\"");
+    }
+    c.oos_score = *name;
+  }
+  if (const toml::node* n = root.get("oos_threshold")) {
+    auto t = n->value<double>();
+    if (!t || !std::isfinite(*t)) return InvalidArgument("'oos_threshold' must be a number");
+    if (c.oos_score.empty()) c.oos_score = "max_probability";
+    c.oos_threshold = *t;
   }
   if (const toml::node* n = root.get("labels")) {
     const toml::array* arr = n->as_array();
@@ -122,6 +136,10 @@ std::string RenderModelConfig(const ModelConfig& c) {
   root.insert("top_k", c.top_k);
   if (c.max_text_bytes > 0) root.insert("max_text_bytes", c.max_text_bytes);
   if (c.temperature != 1.0) root.insert("temperature", c.temperature);
+  if (c.oos_threshold) {
+    root.insert("oos_score", c.oos_score);
+    root.insert("oos_threshold", *c.oos_threshold);
+  }
   if (!c.labels.empty()) {
     toml::array labels;
     for (const auto& l : c.labels) labels.push_back(l);

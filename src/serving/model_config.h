@@ -5,6 +5,8 @@
 //   labels = ["card_arrival", ...]   # optional; when given, must equal the model's labels
 //   max_text_bytes = 10000           # optional per-model limit on 'text'
 //   temperature = 1.7                # optional: calibrated softmax temperature (> 0)
+//   oos_score = "energy"             # optional: out-of-scope score (serving/oos_score.h)
+//   oos_threshold = 4.2              #   an inquiry scoring below it is out of scope
 //   [categories]                     # tabular: a categorical feature's values; a
 //   plan = ["basic", "pro"]          #   request's "plan": "pro" is sent as code 1
 //   [batching]                       # dynamic batching knobs (used by the batcher)
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +46,8 @@ struct ModelConfig {
   std::vector<std::string> labels;
   int64_t max_text_bytes = 0;  // 0: the server's serving.max_text_bytes
   double temperature = 1.0;    // probabilities = softmax(logits / temperature)
+  std::string oos_score;       // max_probability | max_logit | energy ("" with no threshold)
+  std::optional<double> oos_threshold;  // in-scope score below this: out of scope
   BatchingConfig batching;
   std::map<std::string, std::vector<std::string>> categories;  // feature -> values by code
 };

@@ -27,6 +27,11 @@ TEST(SupportRulesTest, EveryReasonThatAppliesIsListed) {
   EXPECT_EQ(all.reasons,
             (std::vector<std::string>{"low_confidence", "high_risk_intent", "negative_sentiment"}));
   EXPECT_TRUE(all.reply.empty());
+  // An inquiry the model finds out of scope is escalated even when confident.
+  auto oos = Decide(*rules, {"card_arrival"}, 0.9, 0.2, 0.5, /*out_of_scope=*/true);
+  EXPECT_TRUE(oos.escalate);
+  EXPECT_EQ(oos.reasons, (std::vector<std::string>{"out_of_scope"}));
+  EXPECT_EQ(oos.action, "escalate");
   // At the thresholds exactly: not below, so no escalation.
   EXPECT_FALSE(Decide(*rules, {"card_arrival"}, 0.7, -0.5, 0.5).escalate);
 }

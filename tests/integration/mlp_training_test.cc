@@ -116,6 +116,51 @@ TEST_F(MlpTrainingTest, HeldOutIntentsAreReportedAsOutOfScope) {
     EXPECT_GE(double(p["oos_recall"]), last_recall);
     last_recall = double(p["oos_recall"]);
   }
+  // The threshold fitted at training keeps 95% of in-scope validation inquiries;
+  // eval uses it by default, and other scores rank the same rows.
+  ASSERT_GT(Field(out, "oos_threshold"), 0.05) << out;
+  EXPECT_NE(ReadFile(model + "/config.toml").find("oos_score = 'max_probability'"),
+            std::string::npos);
+  auto fitted = RunClosedloop("eval --oos --model " + model + " --input " + kData +
+                              "/test.csv --label-col category");
+  ASSERT_EQ(fitted.exit_code, 0) << fitted.output;
+  auto fj = ParseJson(fitted.output);
+  EXPECT_NEAR(fj->Num("threshold"), Field(out, "oos_threshold"), 1e-6);
+  EXPECT_NEAR(fj->Num("in_scope_coverage"), 0.95, 0.03) << fitted.output;  // as on validation
+  for (const char* score : {"max_logit", "energy"}) {
+    auto e = RunClosedloop(std::string("eval --oos --score ") + score + " --model " + model +
+                           " --input " + kData + "/test.csv --label-col category");
+    ASSERT_EQ(e.exit_code, 0) << e.output;
+    auto ej = ParseJson(e.output);
+    EXPECT_EQ(ej->Str("score"), score);
+    EXPECT_GT(ej->Num("auroc"), 0.7) << e.output;
+  }
+
+  // The support app escalates what the model finds out of scope.
+  WriteFile(dir_.File("support.toml"),
+            "intent_model = \"oos-model\"\nsentiment_model = \"\"\n"
+            "confidence_threshold = 0.0\ndefault_reply = \"About {intent}.\"\n");
+  std::filesystem::create_directories(dir_.File("models/oos-model"));
+  std::filesystem::copy(model, dir_.File("models/oos-model/1"),
+                        std::filesystem::copy_options::recursive);
+  Start(std::string(kTestConfig) + "[support]\nrules_file = \"" + dir_.File("support.toml") +
+            "\"\n[feedback]\nsentiment_model = \"\"\n",
+        /*install_model=*/false);
+  int oos_escalated = 0, in_escalated = 0, oos_n = 0, in_n = 0;
+  for (const TextLabel& row : ReadTextLabelRows(kData + "/test.csv")) {
+    const bool oos = HeldOutIntents().count(row.label) > 0;
+    if ((oos ? oos_n : in_n) >= 60) continue;
+    auto r = Fetch(port_, "POST", "/v1/support/inquiries",
+                   R"({"text":)" + JsonString(row.text) + R"(,"customer_id":"c"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const bool escalated = r.body.find(R"("out_of_scope")") != std::string::npos;
+    (oos ? oos_escalated : in_escalated) += escalated;
+    (oos ? oos_n : in_n)++;
+  }
+  ASSERT_EQ(oos_n, 60);
+  EXPECT_GT(oos_escalated, 2 * in_escalated) << oos_escalated << " vs " << in_escalated;
+  EXPECT_LT(in_escalated, 12);  // about 5% of in-scope inquiries
+
   // Data with nothing out of scope is a clear error.
   auto none = RunClosedloop("eval --oos --model " + model + " --input " +
                             dir_.File("in_scope.csv") + " --label-col category");
