@@ -158,6 +158,14 @@ TEST_F(MlpTrainingTest, HeldOutIntentsAreReportedAsOutOfScope) {
     (oos ? oos_n : in_n)++;
   }
   ASSERT_EQ(oos_n, 60);
+  // /v1/predict shows the same verdict.
+  auto verdict =
+      ParseJson(Predict(R"({"model":"oos-model","text":"my card has not arrived yet"})").body);
+  simdjson::dom::object scope;
+  ASSERT_FALSE(verdict->root["scope"].get(scope));
+  EXPECT_EQ(std::string_view(scope["score"]), "max_probability");
+  EXPECT_NEAR(double(scope["threshold"]), Field(out, "oos_threshold"), 1e-6);
+  EXPECT_EQ(bool(scope["out_of_scope"]), double(scope["value"]) < double(scope["threshold"]));
   EXPECT_GT(oos_escalated, 2 * in_escalated) << oos_escalated << " vs " << in_escalated;
   EXPECT_LT(in_escalated, 12);  // about 5% of in-scope inquiries
 
