@@ -83,6 +83,71 @@ std::string Percent(double x) {
   return buf;
 }
 
+// The champion's recorded XGBoost recipe (TabularRunRecord's params) as options;
+// the columns of `header` that were not features are ignored.
+TabularTrainOptions TabularRecipe(std::map<std::string, std::string>& params,
+                                  const std::vector<std::string>& header,
+                                  const std::string& label_col) {
+  TabularTrainOptions t;
+  t.label_col = label_col;
+  const std::vector<std::string> features = SplitList(params["features"]);
+  for (const auto& c : header) {
+    if (c != label_col && std::find(features.begin(), features.end(), c) == features.end()) {
+      t.ignore_cols.push_back(c);
+    }
+  }
+  t.categorical_cols = SplitList(params["categorical"]);
+  const auto weights = SplitList(params["class_weight"]);
+  t.class_weight = !weights.empty() && weights[0] == "balanced" ? "balanced" : "none";
+  for (size_t i = 1; i < weights.size(); ++i) {
+    const auto eq = weights[i].rfind('=');
+    if (eq != std::string::npos) {
+      t.class_weights[weights[i].substr(0, eq)] = std::atof(weights[i].c_str() + eq + 1);
+    }
+  }
+  const std::string validation = params["validation"];
+  if (validation.rfind("stratified ", 0) == 0) {
+    t.validation_fraction = std::atof(validation.c_str() + 11);
+  } else if (!validation.empty()) {
+    t.validation_inputs = SplitList(validation);
+  }
+  t.max_rounds = ParamInt(params, "max_rounds", t.max_rounds);
+  t.early_stopping_rounds = ParamInt(params, "early_stopping_rounds", t.early_stopping_rounds);
+  t.max_depth = ParamInt(params, "max_depth", t.max_depth);
+  t.eta = ParamDouble(params, "eta", t.eta);
+  t.subsample = ParamDouble(params, "subsample", t.subsample);
+  t.seed = ParamInt(params, "seed", t.seed);
+  return t;
+}
+
+// The champion's recorded text recipe (TextRunRecord's params) as options.
+TextTrainOptions TextRecipe(std::map<std::string, std::string>& params) {
+  TextTrainOptions o;
+  o.epoch = ParamInt(params, "epoch", o.epoch);
+  o.lr = ParamDouble(params, "lr", o.lr);
+  o.dim = ParamInt(params, "dim", o.dim);
+  o.word_ngrams = ParamInt(params, "word_ngrams", o.word_ngrams);
+  o.minn = ParamInt(params, "minn", o.minn);
+  o.maxn = ParamInt(params, "maxn", o.maxn);
+  o.bucket = ParamInt(params, "bucket", o.bucket);
+  o.seed = ParamInt(params, "seed", o.seed);
+  o.quantize = params["quantize"] == "true";
+  o.model = params.count("model") ? params["model"] : "fasttext";
+  if (o.model == "mlp") {
+    o.mlp.hidden = ParamInt(params, "hidden", o.mlp.hidden);
+    o.mlp.dropout = static_cast<float>(ParamDouble(params, "dropout", o.mlp.dropout));
+    o.mlp.weight_decay =
+        static_cast<float>(ParamDouble(params, "weight_decay", o.mlp.weight_decay));
+    o.mlp.batch_size = ParamInt(params, "batch_size", o.mlp.batch_size);
+    o.mlp.max_epochs = ParamInt(params, "max_epochs", o.mlp.max_epochs);
+    o.mlp.ensemble = ParamInt(params, "ensemble", o.mlp.ensemble);
+    o.mlp.bagging = params["bagging"] == "true";
+    o.mlp.learning_rate = static_cast<float>(o.lr);
+    o.min_df = ParamInt(params, "min_df", o.min_df);
+  }
+  return o;
+}
+
 }  // namespace
 
 StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::string& trigger,
@@ -269,70 +334,23 @@ StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::strin
   const std::string candidate_dir = (staging / "candidate").string();
   TrainingRunRecord record;
   if (tabular) {
-    TabularTrainOptions t;
+    TabularTrainOptions t = TabularRecipe(params, original.header, label_col);
     t.inputs = {train_file};
     t.test_inputs = {holdout_file};
     t.format = TableFormat::kJsonl;
-    t.label_col = label_col;
-    const std::vector<std::string> features = SplitList(params["features"]);
-    for (const auto& c : original.header) {
-      if (c != label_col && std::find(features.begin(), features.end(), c) == features.end()) {
-        t.ignore_cols.push_back(c);
-      }
-    }
-    t.categorical_cols = SplitList(params["categorical"]);
     t.output_dir = candidate_dir;
-    const auto weights = SplitList(params["class_weight"]);
-    t.class_weight = !weights.empty() && weights[0] == "balanced" ? "balanced" : "none";
-    for (size_t i = 1; i < weights.size(); ++i) {
-      const auto eq = weights[i].rfind('=');
-      if (eq != std::string::npos) {
-        t.class_weights[weights[i].substr(0, eq)] = std::atof(weights[i].c_str() + eq + 1);
-      }
-    }
-    const std::string validation = params["validation"];
-    if (validation.rfind("stratified ", 0) == 0)
-      t.validation_fraction = std::atof(validation.c_str() + 11);
-    t.max_rounds = ParamInt(params, "max_rounds", t.max_rounds);
-    t.early_stopping_rounds = ParamInt(params, "early_stopping_rounds", t.early_stopping_rounds);
-    t.max_depth = ParamInt(params, "max_depth", t.max_depth);
-    t.eta = ParamDouble(params, "eta", t.eta);
-    t.subsample = ParamDouble(params, "subsample", t.subsample);
-    t.seed = ParamInt(params, "seed", t.seed);
     t.threads = env.threads;
     t.top_k = champion_config.top_k;
     ASSIGN_OR_RETURN(TabularTrainResult trained, TrainTabularClassifier(t));
     record = TabularRunRecord(t, trained);
   } else {
-    TextTrainOptions o;
+    TextTrainOptions o = TextRecipe(params);
     o.inputs = {train_file};
     o.test_inputs = {holdout_file};
     o.format = TableFormat::kJsonl;
     o.text_col = "text";
     o.label_col = "label";
     o.output_dir = candidate_dir;
-    o.epoch = ParamInt(params, "epoch", o.epoch);
-    o.lr = ParamDouble(params, "lr", o.lr);
-    o.dim = ParamInt(params, "dim", o.dim);
-    o.word_ngrams = ParamInt(params, "word_ngrams", o.word_ngrams);
-    o.minn = ParamInt(params, "minn", o.minn);
-    o.maxn = ParamInt(params, "maxn", o.maxn);
-    o.bucket = ParamInt(params, "bucket", o.bucket);
-    o.seed = ParamInt(params, "seed", o.seed);
-    o.quantize = params["quantize"] == "true";
-    o.model = params.count("model") ? params["model"] : "fasttext";
-    if (o.model == "mlp") {
-      o.mlp.hidden = ParamInt(params, "hidden", o.mlp.hidden);
-      o.mlp.dropout = static_cast<float>(ParamDouble(params, "dropout", o.mlp.dropout));
-      o.mlp.weight_decay =
-          static_cast<float>(ParamDouble(params, "weight_decay", o.mlp.weight_decay));
-      o.mlp.batch_size = ParamInt(params, "batch_size", o.mlp.batch_size);
-      o.mlp.max_epochs = ParamInt(params, "max_epochs", o.mlp.max_epochs);
-      o.mlp.ensemble = ParamInt(params, "ensemble", o.mlp.ensemble);
-      o.mlp.bagging = params["bagging"] == "true";
-      o.mlp.learning_rate = static_cast<float>(o.lr);
-      o.min_df = ParamInt(params, "min_df", o.min_df);
-    }
     if (fine_tune) {
       o.fine_tune_from = champion->storage_path;
       o.replay_inputs = inputs;
