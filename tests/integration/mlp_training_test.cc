@@ -176,6 +176,55 @@ TEST_F(MlpTrainingTest, HeldOutIntentsAreReportedAsOutOfScope) {
   EXPECT_NE(none.output.find("no out-of-scope rows"), std::string::npos) << none.output;
 }
 
+// Data with an "oos" class: the model learns it like an intent, eval counts it as
+// out of scope (never as an answer), and the support app escalates it.
+TEST_F(MlpTrainingTest, AnOosClassInTheDataIsEscalatedAsOutOfScope) {
+  auto relabel = [](const std::string& from, const std::string& to) {
+    std::string csv = "text,category\n";
+    for (const TextLabel& r : ReadTextLabelRows(from)) {
+      std::string quoted = "\"";
+      for (char c : r.text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      csv += quoted + "\"," + (HeldOutIntents().count(r.label) ? "oos" : r.label) + "\n";
+    }
+    WriteFile(to, csv);
+  };
+  relabel(kData + "/train.csv", dir_.File("train_oos.csv"));
+  relabel(kData + "/test.csv", dir_.File("test_oos.csv"));
+  const std::string model = dir_.File("models/intent-oos/1");
+  auto [rc, out] = RunClosedloop("train text --model mlp --input " + dir_.File("train_oos.csv") +
+                                 " --label-col category --output " + model +
+                                 " --hidden 64 --max-epochs 4 --no-tracking");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(Field(out, "labels"), 73) << out;  // 72 intents and oos
+  auto eval = RunClosedloop("eval --oos --oos-label oos --model " + model + " --input " +
+                            dir_.File("test_oos.csv") + " --label-col category");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  auto j = ParseJson(eval.output);
+  EXPECT_EQ(j->Num("oos_rows"), 200);
+  EXPECT_GT(j->Num("auroc"), 0.8) << eval.output;
+
+  WriteFile(dir_.File("support.toml"),
+            "intent_model = \"intent-oos\"\nsentiment_model = \"\"\n"
+            "confidence_threshold = 0.0\ndefault_reply = \"About {intent}.\"\n");
+  Start(std::string(kTestConfig) + "[support]\nrules_file = \"" + dir_.File("support.toml") +
+            "\"\n[feedback]\nsentiment_model = \"\"\n",
+        /*install_model=*/false);
+  int as_oos = 0, escalated = 0;
+  for (const TextLabel& row : ReadTextLabelRows(dir_.File("test_oos.csv"))) {
+    if (row.label != "oos") continue;
+    auto r = Fetch(port_, "POST", "/v1/support/inquiries",
+                   R"({"text":)" + JsonString(row.text) + R"(,"customer_id":"c"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto p = ParseJson(r.body);
+    if (p->Str("intent") != "oos") continue;
+    ++as_oos;
+    escalated +=
+        p->Str("decision") == "escalate" && r.body.find(R"("out_of_scope")") != std::string::npos;
+  }
+  EXPECT_GT(as_oos, 100);        // most of the 200
+  EXPECT_EQ(escalated, as_oos);  // every inquiry classified as oos is escalated
+}
+
 TEST_F(MlpTrainingTest, BadTrainingDataNamesTheRowAndLeavesNoModel) {
   struct Case {
     std::string content;
