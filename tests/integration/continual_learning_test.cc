@@ -4,6 +4,7 @@
 // learning the new ones, through `train text --fine-tune-from` and through `closedloop retrain
 // --mode fine_tune` from people's labels sent as feedback.
 #include <filesystem>
+#include <iostream>
 
 #include "integration/fixture.h"
 #include "support/banking77.h"
@@ -101,6 +102,7 @@ TEST_F(ContinualLearningTest, RetrainFineTunesTheChampionOnPeoplesLabels) {
   ASSERT_GT(labelled, 500);
   auto r = RunClosedloop("retrain intent --mode fine_tune --data-dir " + dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::cout << "retrain outcome: " << r.output.substr(0, r.output.find('\n')) << "\n";
   auto j = ParseJson(r.output.substr(0, r.output.find('\n')));
   EXPECT_EQ(j->Str("mode"), "fine_tune");
   simdjson::dom::object data, holdout, recent;

@@ -2,6 +2,7 @@
 // labels on served tabular predictions become rows of the training table (the
 // logged inputs decoded back to cells, categories included), the candidate goes
 // through the same gates as a text model and becomes @challenger.
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -73,6 +74,7 @@ TEST_F(TabularRetrainTest, PeoplesLabelsOnServedRowsRetrainAnXGBoostModelBehindT
   }
   auto r = RunClosedloop("retrain churn --threads 1 --data-dir " + dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::cout << "retrain outcome: " << r.output.substr(0, r.output.find('\n')) << "\n";
   auto j = ParseJson(r.output.substr(0, r.output.find('\n')));
   simdjson::dom::object data, holdout, recent;
   ASSERT_FALSE(j->root["data"].get(data));
