@@ -23,7 +23,7 @@ struct Customer {
 std::vector<Customer> Customers(int n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> tenure(1, 72), tickets(0, 10), pick(0, 2);
-  std::normal_distribution<double> noise(0, 0.3);
+  std::normal_distribution<double> noise(0, 0.1);
   const char* plans[] = {"basic", "pro", "enterprise"};
   std::vector<Customer> out;
   for (int i = 0; i < n; ++i) {
@@ -51,7 +51,7 @@ class TabularRetrainTest : public ServerFixture {};
 
 TEST_F(TabularRetrainTest, PeoplesLabelsOnServedRowsRetrainAnXGBoostModelBehindTheGates) {
   // The champion saw few rows; people then label many served predictions.
-  WriteFile(dir_.File("train.csv"), Csv(Customers(80, 1)));
+  WriteFile(dir_.File("train.csv"), Csv(Customers(40, 1)));
   WriteFile(dir_.File("holdout.csv"), Csv(Customers(1500, 2)));
   auto trained = RunClosedloop("train tabular --input " + dir_.File("train.csv") + " --test " +
                                dir_.File("holdout.csv") +
@@ -78,11 +78,11 @@ TEST_F(TabularRetrainTest, PeoplesLabelsOnServedRowsRetrainAnXGBoostModelBehindT
   auto j = ParseJson(r.output.substr(0, r.output.find('\n')));
   simdjson::dom::object data, holdout, recent;
   ASSERT_FALSE(j->root["data"].get(data));
-  EXPECT_EQ(int64_t(data["original_rows"]), 80);
+  EXPECT_EQ(int64_t(data["original_rows"]), 40);
   EXPECT_EQ(int64_t(data["human_labels"]), 1200);
   EXPECT_EQ(int64_t(data["without_text"]), 0);  // every logged input became a row
   const int64_t train_labels = 1200 - int64_t(data["evaluation_rows"]);
-  EXPECT_EQ(int64_t(data["written_rows"]), 80 + 2 * train_labels);  // human labels weigh 2
+  EXPECT_EQ(int64_t(data["written_rows"]), 40 + 2 * train_labels);  // human labels weigh 2
   ASSERT_FALSE(j->root["holdout_accuracy"].get(holdout));
   EXPECT_GT(double(holdout["candidate"]), double(holdout["champion"])) << r.output;
   EXPECT_GT(double(holdout["candidate"]), 0.9) << r.output;
