@@ -85,12 +85,8 @@ void SupportApi::Inquiry(RequestContext& ctx) {
   for (const auto& s : *scores) top_intents.push_back(labels[static_cast<size_t>(s.index)]);
   // Out of scope: the model's fitted threshold on its in-scope score, or an "oos" class.
   bool out_of_scope = intent == "oos";
-  if (model.config.oos_threshold) {
-    auto kind = ParseOosScore(model.config.oos_score);
-    auto score = kind.ok() ? InScopeScore(*model.backend, text, *kind, model.config.temperature)
-                           : StatusOr<double>(kind.status());
-    if (score.ok() && *score < *model.config.oos_threshold) out_of_scope = true;
-  }
+  auto score = ConfiguredInScopeScore(*model.backend, model.config, text, confidence);
+  if (score.ok() && *score && **score < *model.config.oos_threshold) out_of_scope = true;
   SupportDecision d =
       Decide(rules_, top_intents, confidence, sentiment,
              ExplorationDraw(ctx.request_id, rules_.exploration_seed), out_of_scope);

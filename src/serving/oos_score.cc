@@ -43,6 +43,17 @@ StatusOr<double> InScopeScore(const Backend& model, std::string_view text, OosSc
   return max + t * std::log(sum);  // T * logsumexp(z / T), stably
 }
 
+StatusOr<std::optional<double>> ConfiguredInScopeScore(const Backend& model,
+                                                       const ModelConfig& config,
+                                                       std::string_view text,
+                                                       double top_probability) {
+  if (!config.oos_threshold) return std::optional<double>();
+  ASSIGN_OR_RETURN(OosScoreKind kind, ParseOosScore(config.oos_score));
+  if (kind == OosScoreKind::kMaxProbability) return std::optional<double>(top_probability);
+  ASSIGN_OR_RETURN(double v, InScopeScore(model, text, kind, config.temperature));
+  return std::optional<double>(v);
+}
+
 StatusOr<double> KeepThreshold(std::vector<double> scores, double keep) {
   if (scores.empty()) return InvalidArgument("no in-scope scores to fit a threshold on");
   keep = std::clamp(keep, 0.0, 1.0);

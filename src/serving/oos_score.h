@@ -8,11 +8,13 @@
 // Pure functions; safe to call concurrently on a thread-safe backend.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 #include "serving/backend.h"
+#include "serving/model_config.h"
 
 namespace closedloop {
 
@@ -24,6 +26,14 @@ std::string_view OosScoreName(OosScoreKind kind);
 
 StatusOr<double> InScopeScore(const Backend& model, std::string_view text, OosScoreKind kind,
                               double temperature);
+
+// The in-scope score `config` names (oos_score) for `text`, or nullopt when the
+// config has no oos_threshold. `top_probability` is the calibrated top
+// probability the caller already has, so max_probability costs no second prediction.
+StatusOr<std::optional<double>> ConfiguredInScopeScore(const Backend& model,
+                                                       const ModelConfig& config,
+                                                       std::string_view text,
+                                                       double top_probability);
 
 // The threshold that keeps `keep` (0..1) of these in-scope scores: their
 // (1 - keep) quantile. InvalidArgument for no scores.

@@ -125,17 +125,12 @@ void PredictApi::Predict(RequestContext& ctx) {
   JsonWriter w;
   BeginPrediction(w, rec);
   w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
-  if (mv->config.oos_threshold) {  // the model's out-of-scope verdict (serving/oos_score.h)
-    auto kind = ParseOosScore(mv->config.oos_score);
-    auto v = !kind.ok() ? StatusOr<double>(kind.status())
-             : *kind == OosScoreKind::kMaxProbability
-                 ? StatusOr<double>(scores->front().p)
-                 : InScopeScore(*mv->backend, req.text, *kind, mv->config.temperature);
-    if (v.ok()) {
-      w.Key("scope").BeginObject().Key("score").String(mv->config.oos_score);
-      w.Key("value").Double(*v).Key("threshold").Double(*mv->config.oos_threshold);
-      w.Key("out_of_scope").Bool(*v < *mv->config.oos_threshold).EndObject();
-    }
+  // The model's out-of-scope verdict (serving/oos_score.h), when it has a threshold.
+  if (auto v = ConfiguredInScopeScore(*mv->backend, mv->config, req.text, scores->front().p);
+      v.ok() && *v) {
+    w.Key("scope").BeginObject().Key("score").String(mv->config.oos_score);
+    w.Key("value").Double(**v).Key("threshold").Double(*mv->config.oos_threshold);
+    w.Key("out_of_scope").Bool(**v < *mv->config.oos_threshold).EndObject();
   }
   if (uncertainty) {
     w.Key("uncertainty")
