@@ -21,7 +21,7 @@ up: build
 	$(BUILD_DIR)/closedloop up $(UP_ARGS)
 
 test: build
-	cd tests/js && ([ -d node_modules/mlflow ] && [ -d node_modules/jsonwebtoken ] && [ -d node_modules/ws ] || npm ci --no-audit --no-fund)
+	cd tests/js && ([ -d node_modules/mlflow ] && [ -d node_modules/jsonwebtoken ] && [ -d node_modules/ws ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
 bench: build

@@ -11,6 +11,7 @@
 #include "core/json_writer.h"
 #include "core/logging.h"
 #include "monitor/process_metrics.h"
+#include "ui/ui_routes.h"
 
 namespace closedloop {
 
@@ -102,6 +103,11 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
   app->retrainer_ = std::make_unique<RetrainScheduler>(config.retrain, std::move(env));
   app->retrain_api_ = std::make_unique<RetrainApi>(*app->retrainer_, *app->registry_);
   app->retrain_api_->Register(app->router_);
+  app->labeling_ =
+      std::make_unique<LabelingSelector>(config.labeling, *app->models_, *app->log_, clock);
+  app->labeling_api_ = std::make_unique<LabelingApi>(config.labeling, *app->log_, *app->models_,
+                                                     *app->labeling_, clock);
+  app->labeling_api_->Register(app->router_);
   // CRITICAL drift asks the retrainer for a new candidate (it waits while one is in rollout).
   RetrainScheduler* retrainer = app->retrainer_.get();
   ModelRegistry* registry = app->registry_.get();
@@ -150,6 +156,8 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
                        [a = app.get()] { return a->NotReadyReason(); });
   app->server_ = std::make_unique<HttpServer>(config.server, app->router_, app->metrics_, clock);
   ASSIGN_OR_RETURN(app->front_, ServerFront::Install(config, clock, app->metrics_, *app->server_));
+  RegisterUiRoutes(app->router_, app->front_->auth.admission.get(),
+                   !config.server.tls_cert_file.empty());
   return app;
 }
 
@@ -157,6 +165,7 @@ Status Application::Start() {
   RETURN_IF_ERROR(server_->Start());
   rollouts_->StartBackground();
   retrainer_->Start();
+  labeling_->Start();
   drift_->Start();
   alerts_->Start();
   front_->Start();
@@ -239,6 +248,7 @@ void Application::Shutdown() {
   alerts_->Stop();
   front_->Stop();           // spans and audit lines still queued
   retrainer_->Stop();       // a retraining in progress finishes first
+  labeling_->Stop();        // a selection in progress finishes first
   models_->StopBatchers();  // their completions post to the (stopped, still alive) server
   log_->Stop();
   LogInfo("shutdown complete")

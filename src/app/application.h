@@ -19,6 +19,8 @@
 #include "feedback/support_api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "learn/labeling_api.h"
+#include "learn/labeling_selector.h"
 #include "learn/retrain_api.h"
 #include "learn/retrain_scheduler.h"
 #include "monitor/alert_manager.h"
@@ -87,6 +89,8 @@ class Application {
   std::unique_ptr<RolloutApi> rollout_api_;
   std::unique_ptr<RetrainScheduler> retrainer_;
   std::unique_ptr<RetrainApi> retrain_api_;
+  std::unique_ptr<LabelingSelector> labeling_;
+  std::unique_ptr<LabelingApi> labeling_api_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<DriftApi> drift_api_;
   std::unique_ptr<AlertManager> alerts_;

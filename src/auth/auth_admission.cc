@@ -19,6 +19,29 @@ std::string Quoted(std::string_view s) {
   return out + "\"";
 }
 
+// The value of cookie `name` in the request's Cookie headers, if any.
+std::optional<std::string_view> CookieValue(const HttpRequest& req, std::string_view name) {
+  for (auto it = req.find(boost::beast::http::field::cookie);
+       it != req.end() && it->name() == boost::beast::http::field::cookie; ++it) {
+    std::string_view all = it->value();
+    while (!all.empty()) {
+      size_t semi = all.find(';');
+      std::string_view part = all.substr(0, semi);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      size_t eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) return part.substr(eq + 1);
+      if (semi == std::string_view::npos) break;
+      all.remove_prefix(semi + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+bool ChangesState(boost::beast::http::verb v) {
+  using boost::beast::http::verb;
+  return v != verb::get && v != verb::head && v != verb::options;
+}
+
 }  // namespace
 
 AuthAdmission::AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeyStore& keys,
@@ -32,6 +55,7 @@ AuthAdmission::AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeySt
 
 std::string_view AuthAdmission::RequiredScope(std::string_view route, bool public_metrics) {
   if (StartsWith(route, "/v2/health/")) return "";
+  if (route == "/ui" || StartsWith(route, "/ui/")) return "";  // pages hold no data
   if (route == "/metrics") return public_metrics ? "" : "metrics";
   if (route == "/v1/slo" || route == "/v1/alerts" || route == "/v1/drift" ||
       route == "/v1/feedback/summary") {
@@ -41,7 +65,10 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
       StartsWith(route, "/v1/feedback/")) {
     return "feedback";
   }
-  if (StartsWith(route, "/v1/support/escalations")) return "label";
+  if (StartsWith(route, "/v1/support/escalations") || route == "/v1/labeling/queue" ||
+      (StartsWith(route, "/v1/labeling/tasks/") && route.ends_with("/annotations"))) {
+    return "label";
+  }
   if (route == "/v1/predict" || route == "/v1/stream" || StartsWith(route, "/v1/predictions/") ||
       route == "/v1/models" || route == "/v2" || route == "/v1/support/inquiries" ||
       (StartsWith(route, "/v2/models/") && !StartsWith(route, "/v2/repository"))) {
@@ -50,7 +77,14 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
   return "admin";  // registry, tracking, repository, rollouts, retraining
 }
 
-StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req) {
+StatusOr<Principal> AuthAdmission::VerifyToken(std::string_view token) const {
+  if (StartsWith(token, "clk_")) return keys_.Verify(token);
+  if (!jwt_.enabled()) return Unauthenticated("JWTs are not accepted (no key configured)");
+  return jwt_.Verify(token);
+}
+
+StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req, bool& via_cookie) {
+  via_cookie = false;
   std::string_view api_key = req["X-Api-Key"];
   std::string_view auth = req[boost::beast::http::field::authorization];
   if (!auth.empty()) {
@@ -64,6 +98,10 @@ StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req) {
     return jwt_.Verify(token);
   }
   if (!api_key.empty()) return keys_.Verify(api_key);
+  if (auto session = CookieValue(req, kSessionCookie); session && !session->empty()) {
+    via_cookie = true;
+    return VerifyToken(*session);
+  }
   return Unauthenticated("");
 }
 
@@ -74,7 +112,8 @@ void AuthAdmission::SetFailureListener(std::function<void(std::string_view)> lis
 bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::string_view client_ip) {
   std::string_view scope = RequiredScope(route, config_.public_metrics);
   if (scope.empty()) return true;
-  auto principal = Authenticate(ctx.request);
+  bool via_cookie = false;
+  auto principal = Authenticate(ctx.request, via_cookie);
   if (!principal.ok()) {
     const std::string why = principal.status().message();
     std::string challenge = "Bearer realm=\"closedloop\"";
@@ -99,6 +138,17 @@ bool AuthAdmission::Admit(RequestContext& ctx, std::string_view route, std::stri
                              "Bearer realm=\"closedloop\", error=\"insufficient_scope\", scope=\"" +
                                  std::string(scope) + "\"");
     return false;
+  }
+  if (via_cookie && ChangesState(ctx.request.method())) {
+    // Double-submit: only a page of this origin can read the CSRF cookie to echo it.
+    auto cookie = CookieValue(ctx.request, kCsrfCookie);
+    std::string_view header = ctx.request["X-CSRF-Token"];
+    if (!cookie || cookie->empty() || header != *cookie) {
+      failures_->Labels({"csrf"}).Inc();
+      ctx.Json(403, ErrorBody("CSRF check failed: a call signed in by cookie must send the "
+                              "closedloop_csrf cookie's value in the X-CSRF-Token header"));
+      return false;
+    }
   }
   ctx.principal = std::move(principal->subject);
   ctx.principal_scopes = std::move(principal->scopes);

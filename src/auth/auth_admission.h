@@ -10,6 +10,11 @@
 // error="insufficient_scope" and the scope. The principal's subject is set on the
 // request context for handlers and logs.
 //
+// The console signs in by cookie (ui/ui_routes.h): `closedloop_session` carries
+// the token when no header does. A state-changing call (not GET/HEAD/OPTIONS)
+// authenticated by that cookie must also send the `closedloop_csrf` cookie's value
+// in `X-CSRF-Token`, else 403.
+//
 // Thread safety: Admit from any thread (JwtVerifier is const; ApiKeyStore locks).
 #pragma once
 
@@ -40,8 +45,14 @@ class AuthAdmission final : public Admission {
   // (the gateway), the request's path: both give the same scope.
   static std::string_view RequiredScope(std::string_view route, bool public_metrics);
 
+  // An API key (clk_...) or a JWT, checked as a credential header would be.
+  StatusOr<Principal> VerifyToken(std::string_view token) const;
+
+  static constexpr std::string_view kSessionCookie = "closedloop_session";
+  static constexpr std::string_view kCsrfCookie = "closedloop_csrf";
+
  private:
-  StatusOr<Principal> Authenticate(const HttpRequest& req);
+  StatusOr<Principal> Authenticate(const HttpRequest& req, bool& via_cookie);
   const AuthConfig config_;
   const JwtVerifier jwt_;
   ApiKeyStore& keys_;

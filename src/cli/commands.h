@@ -15,6 +15,7 @@ void AddExportCommand(CLI::App& app, int& exit_code);  // export onnx
 void AddEvalCommand(CLI::App& app, int& exit_code);
 void AddModelsCommand(CLI::App& app, int& exit_code);
 void AddFeedbackCommand(CLI::App& app, int& exit_code);
+void AddLabelingCommand(CLI::App& app, int& exit_code);  // labeling report
 void AddRetrainCommand(CLI::App& app, int& exit_code);
 void AddRolloutsCommand(CLI::App& app, int& exit_code);
 void AddDriftCommand(CLI::App& app, int& exit_code);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   closedloop::AddEvalCommand(app, exit_code);
   closedloop::AddModelsCommand(app, exit_code);
   closedloop::AddFeedbackCommand(app, exit_code);
+  closedloop::AddLabelingCommand(app, exit_code);
   closedloop::AddRetrainCommand(app, exit_code);
   closedloop::AddRolloutsCommand(app, exit_code);
   closedloop::AddDriftCommand(app, exit_code);

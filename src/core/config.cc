@@ -105,7 +105,7 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
   Config c;
   RETURN_IF_ERROR(CheckKeys(root, "",
                             {"data_dir", "server", "serving", "prediction_log", "feedback",
-                             "support", "rollout", "retrain", "monitor", "slo", "alerts", "tracing",
+                             "support", "rollout", "retrain", "labeling", "monitor", "slo", "alerts", "tracing",
                              "rate_limit", "auth", "gateway", "audit", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
@@ -227,6 +227,59 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
       return InvalidArgument("'rollout.evaluate_interval_ms' must be > 0");
     }
   }
+  if (const auto* s = Section(root, "labeling")) {
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "labeling",
+        {"model", "strategy", "diversity", "diversity_pool", "random_share", "batch",
+         "budget_per_hour", "budget_per_day", "candidate_window", "interval_ms", "overlap",
+         "max_overlap", "gold_share", "hard_min_gold", "hard_min_accuracy", "accept_new_labels",
+         "aggregation"}));
+    auto& l = c.labeling;
+    RETURN_IF_ERROR(Read(*s, "labeling", "model", l.model));
+    RETURN_IF_ERROR(Read(*s, "labeling", "strategy", l.strategy));
+    RETURN_IF_ERROR(Read(*s, "labeling", "diversity", l.diversity));
+    RETURN_IF_ERROR(Read(*s, "labeling", "diversity_pool", l.diversity_pool));
+    RETURN_IF_ERROR(Read(*s, "labeling", "random_share", l.random_share));
+    RETURN_IF_ERROR(Read(*s, "labeling", "batch", l.batch));
+    RETURN_IF_ERROR(Read(*s, "labeling", "budget_per_hour", l.budget_per_hour));
+    RETURN_IF_ERROR(Read(*s, "labeling", "budget_per_day", l.budget_per_day));
+    RETURN_IF_ERROR(Read(*s, "labeling", "candidate_window", l.candidate_window));
+    RETURN_IF_ERROR(Read(*s, "labeling", "interval_ms", l.interval_ms));
+    RETURN_IF_ERROR(Read(*s, "labeling", "overlap", l.overlap));
+    RETURN_IF_ERROR(Read(*s, "labeling", "max_overlap", l.max_overlap));
+    RETURN_IF_ERROR(Read(*s, "labeling", "gold_share", l.gold_share));
+    RETURN_IF_ERROR(Read(*s, "labeling", "hard_min_gold", l.hard_min_gold));
+    RETURN_IF_ERROR(Read(*s, "labeling", "hard_min_accuracy", l.hard_min_accuracy));
+    RETURN_IF_ERROR(Read(*s, "labeling", "accept_new_labels", l.accept_new_labels));
+    RETURN_IF_ERROR(Read(*s, "labeling", "aggregation", l.aggregation));
+    if (l.strategy != "least_confidence" && l.strategy != "margin" && l.strategy != "entropy" &&
+        l.strategy != "qbc" && l.strategy != "random") {
+      return InvalidArgument(
+          "'labeling.strategy' must be least_confidence, margin, entropy, qbc or random");
+    }
+    if (l.aggregation != "dawid_skene" && l.aggregation != "majority") {
+      return InvalidArgument("'labeling.aggregation' must be \"dawid_skene\" or \"majority\"");
+    }
+    if (!(l.random_share >= 0 && l.random_share <= 1)) {
+      return InvalidArgument("'labeling.random_share' must be from 0 to 1");
+    }
+    if (!(l.gold_share >= 0 && l.gold_share <= 1)) {
+      return InvalidArgument("'labeling.gold_share' must be from 0 to 1");
+    }
+    if (!(l.diversity_pool >= 1)) return InvalidArgument("'labeling.diversity_pool' must be >= 1");
+    if (l.batch < 1 || l.batch > 10000) {
+      return InvalidArgument("'labeling.batch' must be from 1 to 10000");
+    }
+    if (l.budget_per_hour < 0 || l.budget_per_day < 0) {
+      return InvalidArgument("'labeling.budget_per_hour' and 'budget_per_day' must be >= 0");
+    }
+    if (l.candidate_window < 1) return InvalidArgument("'labeling.candidate_window' must be >= 1");
+    if (l.interval_ms <= 0) return InvalidArgument("'labeling.interval_ms' must be > 0");
+    if (l.overlap < 1 || l.max_overlap < l.overlap || l.max_overlap > 10) {
+      return InvalidArgument("'labeling.overlap' must be >= 1 and <= 'labeling.max_overlap' (<= 10)");
+    }
+  }
+  c.retrain.label_aggregation = c.labeling.aggregation;
   if (const auto* s = Section(root, "retrain")) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "retrain",

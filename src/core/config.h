@@ -109,6 +109,31 @@ struct RetrainConfig {
   std::string mode = "scratch";
   int64_t replay_size = 4000;
   double ewc_lambda = 1e7;
+  // How labeling tasks' answers become one label: [labeling] aggregation, copied here
+  // by the config loader (learn/aggregated_labels.h).
+  std::string label_aggregation = "dawid_skene";
+};
+
+// [labeling]: active learning on live traffic and the annotation rules
+// (learn/labeling_selector.h, learn/annotation_store.h).
+struct LabelingConfig {
+  std::string model;  // whose traffic is selected every interval_ms; "" = only on request
+  std::string strategy = "margin";  // least_confidence | margin | entropy | qbc | random
+  bool diversity = true;            // k-center greedy over sentence vectors
+  double diversity_pool = 4;        // top candidates per pick that k-center chooses among
+  double random_share = 0.1;        // of each batch, drawn uniformly (unbiased estimates)
+  int64_t batch = 20;               // tasks per selection
+  int64_t budget_per_hour = 200;    // tasks selected per model per rolling hour; 0: no limit
+  int64_t budget_per_day = 2000;    // ... per rolling day; 0: no limit
+  int64_t candidate_window = 5000;  // newest unqueued predictions considered
+  int interval_ms = 60000;          // how often the model's traffic is selected from
+  int overlap = 2;                  // answers a task needs
+  int max_overlap = 3;              // when the first `overlap` disagree
+  double gold_share = 0.1;          // of each queue page, gold items (when there are any)
+  int64_t hard_min_gold = 3;        // gold answers before an annotator's accuracy counts
+  double hard_min_accuracy = 0.8;   // gold accuracy needed to get hard tasks
+  bool accept_new_labels = false;   // labels the model does not know are accepted
+  std::string aggregation = "dawid_skene";  // dawid_skene | majority: labels for retraining
 };
 
 // [monitor]: live drift of text models against their reference profiles.
@@ -248,6 +273,7 @@ struct Config {
   SupportConfig support;
   RolloutConfig rollout;
   RetrainConfig retrain;
+  LabelingConfig labeling;
   MonitorConfig monitor;
   SloConfig slo;
   AlertsConfig alerts;

@@ -10,6 +10,7 @@
 #include "http/json_fields.h"
 #include "http/query.h"
 #include "serving/oos_score.h"
+#include "store/annotation_store.h"
 
 namespace closedloop {
 
@@ -259,9 +260,13 @@ void SupportApi::Resolve(RequestContext& ctx) {
   std::string feedback_id = ids_.Next();
   int64_t now = clock_.NowUnixMillis();
   auto intent = std::make_shared<std::string>();
-  auto job = [id, label, reply, feedback_id, now, intent](SqliteDb& db) -> Status {
-    ASSIGN_OR_RETURN(auto q,
-                     db.Prepare("SELECT status, intent FROM escalations WHERE request_id = ?"));
+  const std::string annotator = ctx.principal.empty() ? "support" : ctx.principal;
+  const std::string model = rules_.intent_model;
+  const std::string task_id = ids_.Next(), annotation_id = ids_.Next();
+  auto job = [id, label, reply, feedback_id, now, intent, annotator, model, task_id,
+              annotation_id](SqliteDb& db) -> Status {
+    ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT status, intent, text, confidence FROM escalations "
+                                        "WHERE request_id = ?"));
     q.BindText(1, id);
     ASSIGN_OR_RETURN(bool found, q.Step());
     if (!found) return NotFound("no escalation with request_id '" + id + "'");
@@ -269,6 +274,8 @@ void SupportApi::Resolve(RequestContext& ctx) {
       return FailedPrecondition("escalation '" + id + "' is already resolved");
     }
     *intent = q.ColumnText(1);
+    const std::string text = q.ColumnText(2);
+    const double confidence = q.ColumnDouble(3);
     ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE escalations SET status = 'resolved', human_label "
                                          "= ?, human_reply = ?, resolved_ms = ? WHERE request_id "
                                          "= ?"));
@@ -284,7 +291,35 @@ void SupportApi::Resolve(RequestContext& ctx) {
     fb.BindText(2, id);
     fb.BindInt(3, now);
     fb.BindText(4, label);
-    return fb.Step().status();
+    RETURN_IF_ERROR(fb.Step().status());
+    // The same answer joins the annotation store, as a one-person labeling task.
+    ASSIGN_OR_RETURN(auto existing, FindTaskByRequest(db, id));
+    LabelingTask task;
+    if (existing) {
+      task = std::move(*existing);
+    } else {
+      task.task_id = task_id;
+      task.model = model;
+      task.request_id = id;
+      task.text = text;
+      task.created_ms = now;
+      task.strategy = "escalation";
+      task.score = 1 - confidence;
+      task.predicted = *intent;
+      task.overlap = 1;
+      RETURN_IF_ERROR(InsertTask(db, task).status());
+    }
+    Annotation a;
+    a.annotation_id = annotation_id;
+    a.task_id = task.task_id;
+    a.annotator = annotator;
+    a.answer = "label";
+    a.label = label;
+    a.ts_ms = now;
+    a.source = "escalation";
+    auto added = AddAnnotation(db, a, /*max_overlap=*/task.overlap, now);
+    if (!added.ok() && added.status().code() != StatusCode::kAlreadyExists) return added.status();
+    return OkStatus();
   };
   auto done = [deferred, id, label, reply, feedback_id, intent](Status s) {
     deferred->Finish([=](RequestContext& c) {

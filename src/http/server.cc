@@ -195,7 +195,7 @@ void ServerShared::Finalize(Exchange& ex) {
   RequestContext& ctx = *ex.ctx;
   // The head is written straight into the exchange's buffer (reused from one
   // request to the next). A field a handler set replaces the default of that name,
-  // and of one name set twice the last one counts.
+  // and of one name set twice the last one counts (but Set-Cookie, which repeats).
   const unsigned version = req.version();
   ex.status = ctx.status;
   ex.keep_alive = req.keep_alive() && !draining.load(std::memory_order_relaxed);
@@ -217,7 +217,7 @@ void ServerShared::Finalize(Exchange& ex) {
     const auto& [name, value] = ctx.headers[i];
     if (boost::beast::iequals(name, "Content-Length") ||
         boost::beast::iequals(name, "Connection") || boost::beast::iequals(name, "Server") ||
-        set_by_handler(name, i + 1)) {
+        (!boost::beast::iequals(name, "Set-Cookie") && set_by_handler(name, i + 1))) {
       continue;
     }
     AddField(ex.head, name, value);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "learn/aggregated_labels.h"
 #include "serving/traffic_split.h"
 
 namespace closedloop {
@@ -38,6 +39,28 @@ StatusOr<FeedbackDataset> BuildFeedbackDataset(SqliteDb& db, const std::string& 
       out.newest_label_ms = std::max(out.newest_label_ms, e.ts_ms);
       human[e.request_id] = std::move(e);
     }
+  }
+  // Labeling tasks people finished, for predictions without a feedback label.
+  ASSIGN_OR_RETURN(auto settled, AggregatedLabels(db, model, config.label_aggregation));
+  for (AggregatedTaskLabel& l : settled) {
+    if (l.label == "none" || l.strategy == "escalation") continue;  // escalations: feedback above
+    const std::string key = l.request_id.value_or("task:" + l.task_id);
+    if (human.count(key)) continue;
+    FeedbackExample e;
+    e.request_id = key;
+    e.feedback_id = l.task_id;
+    e.text = std::move(l.text);
+    e.label = std::move(l.label);
+    e.source = "annotation";
+    e.confidence = l.confidence;
+    e.weight = config.human_label_weight * l.confidence;
+    e.propensity = l.propensity;
+    e.strategy = std::move(l.strategy);
+    e.annotators = l.answers;
+    e.ts_ms = l.done_ms;
+    out.newest_label_ms = std::max(out.newest_label_ms, e.ts_ms);
+    human[key] = std::move(e);
+    ++out.annotations;
   }
   out.human_labels = human.size();
   for (auto& [id, e] : human) {
@@ -122,7 +145,14 @@ StatusOr<int64_t> CountHumanLabelsSince(SqliteDb& db, const std::string& model, 
   q.BindInt(1, since_ms);
   q.BindText(2, model);
   ASSIGN_OR_RETURN(bool row, q.Step());
-  return row ? q.ColumnInt(0) : 0;
+  int64_t n = row ? q.ColumnInt(0) : 0;
+  ASSIGN_OR_RETURN(auto t, db.Prepare("SELECT COUNT(*) FROM labeling_tasks WHERE model = ? AND "
+                                      "status = 'done' AND done_ms > ? AND gold_label IS NULL AND "
+                                      "strategy != 'escalation'"));
+  t.BindText(1, model);
+  t.BindInt(2, since_ms);
+  ASSIGN_OR_RETURN(row, t.Step());
+  return n + (row ? t.ColumnInt(0) : 0);
 }
 
 }  // namespace closedloop

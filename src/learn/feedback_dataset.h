@@ -4,6 +4,10 @@
 //                  escalation or feedback with `label`); the latest label of a
 //                  prediction wins; weight human_label_weight (default 2: a
 //                  verified correction outweighs an original row it contradicts).
+//   annotation     the label people settled on for a labeling task (learn/
+//                  aggregated_labels.h: [labeling] aggregation) of a prediction
+//                  that has no label as feedback; weight human_label_weight × the
+//                  label's confidence; "none" answers are not examples
 //   weak_positive  a served answer (the reply's intent, else the predicted label)
 //                  whose feedback scores (explicit, else implicit) all reach
 //                  weak_positive_min_score; weight = mean score × min(1 /
@@ -32,17 +36,22 @@ struct FeedbackExample {
   std::string feedback_id;  // the (latest) feedback it comes from
   std::string text;
   std::string label;
-  std::string source;  // human_label | weak_positive
+  std::string source;  // human_label | annotation | weak_positive
   double weight = 1;
   double score = 0;       // weak positives: the mean feedback score
   double propensity = 1;  // of the served action
   int64_t ts_ms = 0;      // of the feedback
+  // Annotations: how the task was selected and what its answers gave.
+  std::string strategy;
+  double confidence = 1;
+  int annotators = 0;
 };
 
 struct FeedbackDataset {
   std::vector<FeedbackExample> train;
   std::vector<FeedbackExample> evaluation;  // human labels held out
-  size_t human_labels = 0;                  // all, train + evaluation
+  size_t human_labels = 0;                  // all, train + evaluation (annotations included)
+  size_t annotations = 0;                   // of those, from labeling tasks
   size_t weak_positives = 0;
   size_t low_scored = 0;  // predictions with a score below the threshold: not positives
   size_t without_text = 0;
@@ -52,7 +61,8 @@ struct FeedbackDataset {
 StatusOr<FeedbackDataset> BuildFeedbackDataset(SqliteDb& predictions, const std::string& model,
                                                const RetrainConfig& config);
 
-// Human labels for `model` given after `since_ms` (the retraining trigger's count).
+// Human labels for `model` given after `since_ms` (the retraining trigger's count):
+// feedback labels and labeling tasks finished since then.
 StatusOr<int64_t> CountHumanLabelsSince(SqliteDb& predictions, const std::string& model,
                                         int64_t since_ms);
 

@@ -204,6 +204,7 @@ StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::strin
     return OkStatus();
   }));
   out.human_labels = data.human_labels;
+  out.annotations = data.annotations;
   out.weak_positives = data.weak_positives;
   out.low_scored = data.low_scored;
   out.without_text = data.without_text;
@@ -239,6 +240,10 @@ StatusOr<RetrainOutcome> RetrainModel(const std::string& model, const std::strin
     p.Key("text").String(e.text).Key("weight").Double(e.weight).Key("copies").Int(copies);
     if (e.source == "weak_positive") {
       p.Key("score").Double(e.score).Key("propensity").Double(e.propensity);
+    }
+    if (e.source == "annotation") {
+      p.Key("strategy").String(e.strategy).Key("propensity").Double(e.propensity);
+      p.Key("confidence").Double(e.confidence).Key("annotators").Int(e.annotators);
     }
     p.Key("feedback_ts_ms").Int(e.ts_ms).EndObject();
     return p.str() + "\n";
@@ -478,6 +483,7 @@ std::string RetrainOutcomeJson(const RetrainOutcome& o) {
   w.Key("data").BeginObject();
   w.Key("original_rows").Int(static_cast<int64_t>(o.original_rows));
   w.Key("human_labels").Int(static_cast<int64_t>(o.human_labels));
+  w.Key("annotations").Int(static_cast<int64_t>(o.annotations));
   w.Key("weak_positives").Int(static_cast<int64_t>(o.weak_positives));
   w.Key("low_scored").Int(static_cast<int64_t>(o.low_scored));
   w.Key("without_text").Int(static_cast<int64_t>(o.without_text));

@@ -16,6 +16,11 @@ StatusOr<PredictiveUncertainty> Backend::TextUncertainty(std::string_view, int) 
                          "' do not estimate uncertainty (train with --model mlp)");
 }
 
+StatusOr<std::vector<std::vector<float>>> Backend::TextCommittee(std::string_view) const {
+  return InvalidArgument("models of flavor '" + std::string(flavor()) +
+                         "' have no ensemble members (train text --model mlp --ensemble N)");
+}
+
 StatusOr<std::vector<float>> Backend::TextLogits(std::string_view) const {
   return InvalidArgument("models of flavor '" + std::string(flavor()) +
                          "' do not expose logits (fastText with softmax loss and mlp do)");

@@ -64,6 +64,9 @@ class Backend {
   // Uncertainty of a text prediction over `passes` MC-dropout passes per member.
   // Default: Unimplemented (the flavor has no dropout or members).
   virtual StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const;
+  // Text models: each ensemble member's distribution over labels() (label order),
+  // for query-by-committee. Default: InvalidArgument (the flavor has no members).
+  virtual StatusOr<std::vector<std::vector<float>>> TextCommittee(std::string_view text) const;
   // Text models: the uncalibrated logits in label order (an ensemble's mean), for
   // out-of-scope scores (serving/oos_score.h). InvalidArgument for models without.
   virtual StatusOr<std::vector<float>> TextLogits(std::string_view text) const;

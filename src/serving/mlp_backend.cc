@@ -80,6 +80,12 @@ StatusOr<std::vector<float>> MlpBackend::TextLogits(std::string_view text) const
   return mean;
 }
 
+StatusOr<std::vector<std::vector<float>>> MlpBackend::TextCommittee(std::string_view text) const {
+  const SparseVector x = model_->featurizer().Featurize(text);
+  if (x.index.empty()) return InvalidArgument("field 'text' has no known words or n-grams");
+  return model_->MemberProbabilities(x, temperature_);
+}
+
 StatusOr<double> MlpBackend::OovRate(std::string_view text) const {
   return model_->featurizer().UnknownWordRate(text);
 }

@@ -36,6 +36,7 @@ class MlpBackend final : public Backend {
   // the text so the same text gets the same answer.
   StatusOr<PredictiveUncertainty> TextUncertainty(std::string_view text, int passes) const override;
   StatusOr<std::vector<float>> TextLogits(std::string_view text) const override;
+  StatusOr<std::vector<std::vector<float>>> TextCommittee(std::string_view text) const override;
   std::vector<TensorSpec> InputSpecs() const override;
   std::vector<TensorSpec> OutputSpecs() const override;
   StatusOr<std::vector<Tensor>> Infer(const std::vector<Tensor>& inputs) const override;

@@ -64,6 +64,43 @@ const std::vector<Migration>& PredictionLogMigrations() {
         ALTER TABLE predictions ADD COLUMN action TEXT;
         ALTER TABLE predictions ADD COLUMN propensity REAL;
       )sql"},
+      // Labeling (learn/annotation_store.h): the tasks people are asked to label and
+      // their answers, beside the predictions they are about.
+      {5, R"sql(
+        CREATE TABLE labeling_tasks (
+          task_id     TEXT PRIMARY KEY,
+          model       TEXT NOT NULL,
+          request_id  TEXT,
+          text        TEXT NOT NULL,
+          created_ms  INTEGER NOT NULL,
+          strategy    TEXT NOT NULL,
+          score       REAL NOT NULL,
+          propensity  REAL NOT NULL,
+          suggestions TEXT NOT NULL,
+          predicted   TEXT,
+          gold_label  TEXT,
+          overlap     INTEGER NOT NULL,
+          hard        INTEGER NOT NULL DEFAULT 0,
+          status      TEXT NOT NULL DEFAULT 'open',
+          final_label TEXT,
+          done_ms     INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX labeling_tasks_by_model ON labeling_tasks(model, status, created_ms);
+        CREATE UNIQUE INDEX labeling_tasks_by_request ON labeling_tasks(request_id)
+          WHERE request_id IS NOT NULL;
+        CREATE TABLE annotations (
+          task_id       TEXT NOT NULL,
+          annotator     TEXT NOT NULL,
+          annotation_id TEXT NOT NULL UNIQUE,
+          answer        TEXT NOT NULL,
+          label         TEXT,
+          ts_ms         INTEGER NOT NULL,
+          duration_ms   INTEGER,
+          source        TEXT NOT NULL,
+          PRIMARY KEY (task_id, annotator)
+        ) WITHOUT ROWID;
+        CREATE INDEX annotations_by_time ON annotations(ts_ms);
+      )sql"},
   };
   return kMigrations;
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/annotation_store.h"
 #include "store/migrations.h"
 #include "support/temp_dir.h"
 
@@ -102,6 +103,73 @@ TEST_F(FeedbackDatasetTest, HumanLabelsWeakPositivesAndWhatIsNeverAPositive) {
   auto count = CountHumanLabelsSince(*db_, "m", 15);
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 2);  // f2 and f3
+}
+
+}  // namespace
+}  // namespace closedloop
+
+namespace closedloop {
+namespace {
+
+// Labeling tasks people finished become examples with provenance and weights;
+// a prediction with a feedback label keeps that label; "none" is no example.
+TEST_F(FeedbackDatasetTest, FinishedLabelingTasksAreExamplesWeightedByTheirConfidence) {
+  Prediction("r1", "card never came", "top_up", nullptr, 1);
+  Prediction("r2", "reset my pin", "top_up", nullptr, 1);
+  Prediction("r3", "what is this", "top_up", nullptr, 1);
+  Feedback("f1", "r2", 5, "change_pin", std::nullopt);
+  auto task = [&](const std::string& id, const std::string& request) {
+    LabelingTask t;
+    t.task_id = id;
+    t.model = "m";
+    t.request_id = request;
+    t.text = request == "r1" ? "card never came" : request == "r2" ? "reset my pin" : "what is this";
+    t.strategy = "margin+diversity";
+    t.propensity = 1;
+    t.overlap = 2;
+    ASSERT_TRUE(InsertTask(*db_, t).ok());
+  };
+  task("t1", "r1");
+  task("t2", "r2");
+  task("t3", "r3");
+  int n = 0;
+  auto answer = [&](const std::string& t, const std::string& who, const std::string& kind,
+                    std::optional<std::string> label) {
+    Annotation a{"a" + std::to_string(++n), t, who, kind, label, 100 + n, std::nullopt, "labeling"};
+    ASSERT_TRUE(AddAnnotation(*db_, a, 3, 100 + n).ok());
+  };
+  answer("t1", "alice", "label", "card_arrival");
+  answer("t1", "bob", "label", "card_arrival");
+  answer("t2", "alice", "label", "change_pin");
+  answer("t2", "bob", "label", "change_pin");
+  answer("t3", "alice", "none", std::nullopt);
+  answer("t3", "bob", "none", std::nullopt);
+  RetrainConfig config;
+  for (const char* method : {"majority", "dawid_skene"}) {
+    config.label_aggregation = method;
+    auto d = BuildFeedbackDataset(*db_, "m", config);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    EXPECT_EQ(d->annotations, 1u) << method;  // t1; t2 has feedback; t3 is "none"
+    EXPECT_EQ(d->human_labels, 2u);
+    std::vector<FeedbackExample> all = d->train;
+    all.insert(all.end(), d->evaluation.begin(), d->evaluation.end());
+    bool found = false;
+    for (const auto& e : all) {
+      if (e.source != "annotation") continue;
+      found = true;
+      EXPECT_EQ(e.label, "card_arrival");
+      EXPECT_EQ(e.request_id, "r1");
+      EXPECT_EQ(e.feedback_id, "t1");
+      EXPECT_EQ(e.strategy, "margin+diversity");
+      EXPECT_EQ(e.annotators, 2);
+      EXPECT_GT(e.weight, 0);
+      EXPECT_LE(e.weight, config.human_label_weight);
+    }
+    EXPECT_TRUE(found) << method;
+  }
+  auto since = CountHumanLabelsSince(*db_, "m", 0);
+  ASSERT_TRUE(since.ok());
+  EXPECT_EQ(*since, 1 + 3);  // one feedback label, three finished tasks
 }
 
 }  // namespace

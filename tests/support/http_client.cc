@@ -82,7 +82,9 @@ HttpResult Connection::ReadResponse() {
       std::transform(name.begin(), name.end(), name.begin(), ::tolower);
       size_t v = colon + 1;
       while (v < line.size() && line[v] == ' ') ++v;
-      r.headers[name] = line.substr(v);
+      // A repeated header (Set-Cookie) keeps every value, one per line.
+      auto [it, added] = r.headers.emplace(name, line.substr(v));
+      if (!added) it->second += "\n" + line.substr(v);
     }
     pos = e + 2;
   }

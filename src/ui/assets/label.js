@@ -1,0 +1,179 @@
+'use strict';
+// The labeling page: one task at a time from GET /v1/labeling/queue, answered
+// with POST /v1/labeling/tasks/{id}/annotations. Keyboard first: digits pick a
+// suggestion, "/" searches every label, s / n / o skip, none, out of scope.
+// Text from the server is only ever set as textContent.
+(function () {
+  const params = new URLSearchParams(location.search);
+  const model = params.get('model') || 'support-intent';
+  const annotator = params.get('annotator');  // only used without authentication
+  const $ = (id) => document.getElementById(id);
+  let labels = [];
+  let queue = [];
+  let current = null;
+  let shownAt = 0;
+  let matches = [];
+  let highlight = 0;
+  let busy = false;
+
+  function csrf() {
+    const m = document.cookie.match(/(?:^|;\s*)closedloop_csrf=([^;]*)/);
+    return m ? decodeURIComponent(m[1]) : '';
+  }
+
+  async function api(method, path, body) {
+    const headers = {Accept: 'application/json'};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET') headers['X-CSRF-Token'] = csrf();
+    const r = await fetch(path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (r.status === 401) {
+      location.href = '/ui/login?next=' + encodeURIComponent(location.pathname + location.search);
+      throw new Error('signed out');
+    }
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(data.error || 'HTTP ' + r.status);
+    return data;
+  }
+
+  function say(text, kind) {
+    $('status').className = 'status' + (kind ? ' ' + kind : '');
+    $('status').textContent = text;
+  }
+
+  function showProgress(p) {
+    $('answered').textContent = String(p.answered);
+    $('skipped').textContent = String(p.skipped);
+    $('remaining').textContent = String(p.remaining);
+    $('agreement').textContent =
+        p.agreement === null ? '–' : Math.round(p.agreement * 100) + '% of ' + p.settled;
+  }
+
+  function labelRow(label, key, p) {
+    const li = document.createElement('li');
+    li.dataset.label = label;
+    if (key) {
+      const k = document.createElement('kbd');
+      k.textContent = key;
+      li.appendChild(k);
+    }
+    const name = document.createElement('span');
+    name.className = 'label-name';
+    name.textContent = label;
+    li.appendChild(name);
+    if (p !== undefined) {
+      const track = document.createElement('span');
+      track.className = 'bar-track';
+      const fill = document.createElement('span');
+      fill.className = 'bar-fill';
+      fill.style.width = Math.round(p * 100) + '%';
+      fill.style.display = 'block';
+      track.appendChild(fill);
+      li.appendChild(track);
+      const pct = document.createElement('span');
+      pct.className = 'pct';
+      pct.textContent = (p * 100).toFixed(1) + '%';
+      li.appendChild(pct);
+    }
+    li.addEventListener('click', () => submit({label}));
+    return li;
+  }
+
+  function renderSearch() {
+    const q = $('search').value.trim().toLowerCase().replace(/\s+/g, '_');
+    const list = $('results');
+    list.replaceChildren();
+    matches = q ? labels.filter((l) => l.toLowerCase().includes(q)) : [];
+    // Labels that start with the query come first.
+    matches.sort((a, b) => (a.toLowerCase().startsWith(q) ? 0 : 1) - (b.toLowerCase().startsWith(q) ? 0 : 1));
+    highlight = Math.min(highlight, Math.max(matches.length - 1, 0));
+    matches.slice(0, 50).forEach((l, i) => {
+      const li = labelRow(l);
+      if (i === highlight) li.classList.add('highlight');
+      list.appendChild(li);
+    });
+  }
+
+  function render() {
+    const card = $('task-card');
+    card.classList.toggle('empty', !current);
+    $('suggestions').replaceChildren();
+    $('search').value = '';
+    renderSearch();
+    if (!current) {
+      $('task-meta').textContent = '';
+      $('task-text').textContent = 'Nothing to label right now. New tasks arrive as traffic is selected.';
+      return;
+    }
+    $('task-meta').textContent = 'Task ' + current.task_id;
+    $('task-text').textContent = current.text;
+    current.suggestions.slice(0, 5).forEach((s, i) => {
+      $('suggestions').appendChild(labelRow(s.label, String(i + 1), s.p));
+    });
+    shownAt = performance.now();
+  }
+
+  async function load() {
+    const q = new URLSearchParams({model, limit: '10'});
+    if (annotator) q.set('annotator', annotator);
+    const data = await api('GET', '/v1/labeling/queue?' + q.toString());
+    labels = data.labels;
+    queue = data.tasks;
+    $('who').textContent = data.annotator;
+    $('model-name').textContent = data.model;
+    showProgress(data.progress);
+    current = queue.shift() || null;
+    render();
+  }
+
+  async function submit(answer) {
+    if (!current || busy) return;
+    busy = true;
+    const body = Object.assign({}, answer, {duration_ms: Math.round(performance.now() - shownAt)});
+    if (annotator) body.annotator = annotator;
+    try {
+      const r = await api('POST', '/v1/labeling/tasks/' + encodeURIComponent(current.task_id) +
+                                      '/annotations', body);
+      say('Saved: ' + (r.label || r.answer), 'ok');
+      current = queue.shift() || null;
+      if (!current) {
+        await load();
+      } else {
+        render();
+      }
+    } catch (e) {
+      say(e.message, 'error');
+    } finally {
+      busy = false;
+    }
+  }
+
+  $('skip').addEventListener('click', () => submit({answer: 'skip'}));
+  $('none').addEventListener('click', () => submit({answer: 'none'}));
+  $('oos').addEventListener('click', () => submit({answer: 'oos'}));
+  $('search').addEventListener('input', () => { highlight = 0; renderSearch(); });
+  $('search').addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') { highlight = Math.min(highlight + 1, matches.length - 1); renderSearch(); e.preventDefault(); }
+    if (e.key === 'ArrowUp') { highlight = Math.max(highlight - 1, 0); renderSearch(); e.preventDefault(); }
+    if (e.key === 'Enter' && matches.length) { e.preventDefault(); submit({label: matches[highlight]}); }
+    if (e.key === 'Escape') { $('search').blur(); }
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.target === $('search') || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === '/') { e.preventDefault(); $('search').focus(); return; }
+    if (!current) return;
+    if (/^[1-9]$/.test(e.key)) {
+      const s = current.suggestions[Number(e.key) - 1];
+      if (s) submit({label: s.label});
+    } else if (e.key === 's') {
+      submit({answer: 'skip'});
+    } else if (e.key === 'n') {
+      submit({answer: 'none'});
+    } else if (e.key === 'o') {
+      submit({answer: 'oos'});
+    }
+  });
+  load().catch((e) => say(e.message, 'error'));
+})();
