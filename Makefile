@@ -35,6 +35,7 @@ bench: build
 	bench/gateway_bench.sh $(BUILD_DIR)
 	bench/oip_binary_bench.sh $(BUILD_DIR)
 	bench/trainer_bench.sh $(BUILD_DIR)
+	bench/active_learning_bench.sh $(BUILD_DIR)
 
 # libFuzzer targets built with clang-14 (ASan+UBSan) in build-fuzz/, each run for FUZZ_SECONDS.
 # New inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts (then: tests/fuzz/regressions).

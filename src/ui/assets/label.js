@@ -101,6 +101,7 @@
     card.classList.toggle('empty', !current);
     $('suggestions').replaceChildren();
     $('search').value = '';
+    $('search').blur();  // a new task: the keys act on it again
     renderSearch();
     if (!current) {
       $('task-meta').textContent = '';
@@ -137,6 +138,9 @@
       const r = await api('POST', '/v1/labeling/tasks/' + encodeURIComponent(current.task_id) +
                                       '/annotations', body);
       say('Saved: ' + (r.label || r.answer), 'ok');
+      const counter = r.answer === 'skip' ? 'skipped' : 'answered';
+      $(counter).textContent = String(Number($(counter).textContent) + 1);
+      $('remaining').textContent = String(Math.max(0, Number($('remaining').textContent) - 1));
       current = queue.shift() || null;
       if (!current) {
         await load();
