@@ -18,7 +18,8 @@ void AddLabelingCommand(CLI::App& app, int& exit_code) {
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* labeling = app.add_subcommand("labeling", "People's labels: the queue and the annotators");
+  CLI::App* labeling =
+      app.add_subcommand("labeling", "People's labels: the queue and the annotators");
   labeling->require_subcommand(1);
   CLI::App* report = labeling->add_subcommand(
       "report",
@@ -48,9 +49,9 @@ void AddLabelingCommand(CLI::App& app, int& exit_code) {
       return;
     }
     auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadOnly);
-    auto r = db.ok() ? BuildLabelingReport(**db, f->model, config,
-                                           SystemClock::Get().NowUnixMillis())
-                     : StatusOr<LabelingReport>(db.status());
+    auto r = db.ok()
+                 ? BuildLabelingReport(**db, f->model, config, SystemClock::Get().NowUnixMillis())
+                 : StatusOr<LabelingReport>(db.status());
     if (!r.ok()) {
       std::cerr << "closedloop labeling report: " << r.status().message() << "\n";
       exit_code = 1;

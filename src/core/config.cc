@@ -103,10 +103,11 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(CheckKeys(root, "",
-                            {"data_dir", "server", "serving", "prediction_log", "feedback",
-                             "support", "rollout", "retrain", "labeling", "monitor", "slo", "alerts", "tracing",
-                             "rate_limit", "auth", "gateway", "audit", "logging"}));
+  RETURN_IF_ERROR(
+      CheckKeys(root, "",
+                {"data_dir", "server", "serving", "prediction_log", "feedback", "support",
+                 "rollout", "retrain", "labeling", "monitor", "slo", "alerts", "tracing",
+                 "rate_limit", "auth", "gateway", "audit", "logging"}));
   RETURN_IF_ERROR(Read(root, "", "data_dir", c.data_dir));
   if (const auto* s = Section(root, "server")) {
     RETURN_IF_ERROR(CheckKeys(
@@ -228,12 +229,12 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     }
   }
   if (const auto* s = Section(root, "labeling")) {
-    RETURN_IF_ERROR(CheckKeys(
-        *s, "labeling",
-        {"model", "strategy", "diversity", "diversity_pool", "random_share", "batch",
-         "budget_per_hour", "budget_per_day", "candidate_window", "interval_ms", "overlap",
-         "max_overlap", "gold_share", "hard_min_gold", "hard_min_accuracy", "accept_new_labels",
-         "aggregation"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "labeling",
+                  {"model", "strategy", "diversity", "diversity_pool", "random_share", "batch",
+                   "budget_per_hour", "budget_per_day", "candidate_window", "interval_ms",
+                   "overlap", "max_overlap", "gold_share", "hard_min_gold", "hard_min_accuracy",
+                   "accept_new_labels", "aggregation"}));
     auto& l = c.labeling;
     RETURN_IF_ERROR(Read(*s, "labeling", "model", l.model));
     RETURN_IF_ERROR(Read(*s, "labeling", "strategy", l.strategy));
@@ -276,7 +277,8 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (l.candidate_window < 1) return InvalidArgument("'labeling.candidate_window' must be >= 1");
     if (l.interval_ms <= 0) return InvalidArgument("'labeling.interval_ms' must be > 0");
     if (l.overlap < 1 || l.max_overlap < l.overlap || l.max_overlap > 10) {
-      return InvalidArgument("'labeling.overlap' must be >= 1 and <= 'labeling.max_overlap' (<= 10)");
+      return InvalidArgument(
+          "'labeling.overlap' must be >= 1 and <= 'labeling.max_overlap' (<= 10)");
     }
   }
   c.retrain.label_aggregation = c.labeling.aggregation;

@@ -22,10 +22,10 @@ struct AggregatedTaskLabel {
   std::string task_id;
   std::optional<std::string> request_id;
   std::string text;
-  std::string label;       // a label, "none" or "oos"
-  double confidence = 1;   // majority: share of answers; dawid_skene: posterior
-  std::string strategy;    // how the task was selected
-  double propensity = 1;   // its selection propensity
+  std::string label;                     // a label, "none" or "oos"
+  double confidence = 1;                 // majority: share of answers; dawid_skene: posterior
+  std::string strategy;                  // how the task was selected
+  double propensity = 1;                 // its selection propensity
   std::optional<std::string> predicted;  // what the model served
   int answers = 0;
   int64_t done_ms = 0;
@@ -40,7 +40,6 @@ struct ModelAnswers {
   std::vector<std::string> answers;     // by class: a label, "none" or "oos"
 };
 StatusOr<ModelAnswers> LoadModelAnswers(SqliteDb& db, const std::string& model);
-
 
 StatusOr<std::vector<AggregatedTaskLabel>> AggregatedLabels(SqliteDb& db, const std::string& model,
                                                             const std::string& method);

@@ -24,8 +24,8 @@ PairKappa CohenKappa(const AnswerSet& set, size_t a, size_t b);
 
 struct FleissResult {
   double kappa = 0;
-  size_t items = 0;                // with >= 2 answers
-  std::vector<double> per_label;   // by class; NaN for labels never given
+  size_t items = 0;               // with >= 2 answers
+  std::vector<double> per_label;  // by class; NaN for labels never given
 };
 FleissResult FleissKappa(const AnswerSet& set);
 

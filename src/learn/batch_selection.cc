@@ -73,10 +73,10 @@ std::vector<SelectedItem> SelectBatch(const std::vector<SelectionCandidate>& poo
   const size_t batch = std::min(options.batch, n);
   if (batch == 0) return out;
   const bool all_random = options.strategy == SelectionStrategy::kRandom;
-  size_t n_random = all_random ? batch
-                               : static_cast<size_t>(std::llround(
-                                     static_cast<double>(batch) *
-                                     std::clamp(options.random_share, 0.0, 1.0)));
+  size_t n_random =
+      all_random ? batch
+                 : static_cast<size_t>(std::llround(static_cast<double>(batch) *
+                                                    std::clamp(options.random_share, 0.0, 1.0)));
   n_random = std::min(n_random, batch);
 
   std::vector<size_t> order(n);
@@ -104,9 +104,8 @@ std::vector<SelectedItem> SelectBatch(const std::vector<SelectionCandidate>& poo
                                      [&](size_t i) { return !pool[i].embedding.empty(); });
   if (options.diversity && have_embeddings) {
     const size_t top = std::min(
-        ranked.size(),
-        static_cast<size_t>(std::ceil(static_cast<double>(rest) *
-                                      std::max(1.0, options.diversity_pool))));
+        ranked.size(), static_cast<size_t>(std::ceil(static_cast<double>(rest) *
+                                                     std::max(1.0, options.diversity_pool))));
     ranked.resize(top);
     std::vector<std::vector<float>> points(n);
     for (size_t i : ranked) points[i] = pool[i].embedding;

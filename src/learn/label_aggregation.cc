@@ -111,8 +111,8 @@ DawidSkeneResult DawidSkene(const AnswerSet& set, const DawidSkeneOptions& optio
   }
   for (size_t item = 0; item < N; ++item) {
     if (by_item[item].empty()) continue;
-    size_t best = static_cast<size_t>(std::max_element(T[item].begin(), T[item].end()) -
-                                      T[item].begin());
+    size_t best =
+        static_cast<size_t>(std::max_element(T[item].begin(), T[item].end()) - T[item].begin());
     result.labels[item] = {static_cast<int>(best), T[item][best]};
   }
   for (size_t a = 0; a < A; ++a) {

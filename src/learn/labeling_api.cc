@@ -39,6 +39,13 @@ void WriteTask(JsonWriter& w, const LabelingTask& t, bool full) {
   w.EndObject();
 }
 
+// The `model` query parameter, which the labeling reads need.
+StatusOr<std::string> RequiredModel(const std::string& target) {
+  auto model = QueryParam(target, "model");
+  if (!model || model->empty()) return InvalidArgument("missing parameter 'model'");
+  return *model;
+}
+
 void Unavailable503(RequestContext& c, const std::string& what) {
   c.headers.emplace_back("Retry-After", "1");
   c.Error(Unavailable(what + "; retry shortly"));
@@ -49,7 +56,11 @@ void Unavailable503(RequestContext& c, const std::string& what) {
 LabelingApi::LabelingApi(const LabelingConfig& config, PredictionLog& log,
                          const ModelRepository& models, LabelingSelector& selector,
                          const Clock& clock)
-    : config_(config), log_(log), models_(models), selector_(selector), clock_(clock),
+    : config_(config),
+      log_(log),
+      models_(models),
+      selector_(selector),
+      clock_(clock),
       ids_(clock) {}
 
 void LabelingApi::Register(Router& router) {
@@ -72,8 +83,8 @@ std::vector<std::string> LabelingApi::ModelLabels(const std::string& model) cons
 
 void LabelingApi::Queue(RequestContext& ctx) {
   std::string target(ctx.request.target());
-  auto model = QueryParam(target, "model");
-  if (!model || model->empty()) return ctx.Error(InvalidArgument("missing parameter 'model'"));
+  auto model = RequiredModel(target);
+  if (!model.ok()) return ctx.Error(model.status());
   auto limit = QueryInt(target, "limit", 10, 1, 200);
   if (!limit.ok()) return ctx.Error(limit.status());
   std::string annotator = ctx.principal;
@@ -82,8 +93,8 @@ void LabelingApi::Queue(RequestContext& ctx) {
   if (labels.empty()) {
     return ctx.Error(NotFound("model '" + *model + "' is not served (no labels to offer)"));
   }
-  const uint64_t seed = static_cast<uint64_t>(clock_.NowUnixMillis()) ^
-                        std::hash<std::string>{}(annotator);
+  const uint64_t seed =
+      static_cast<uint64_t>(clock_.NowUnixMillis()) ^ std::hash<std::string>{}(annotator);
   // Gold items: gold_share of the page, the fraction drawn at random.
   const double want = static_cast<double>(*limit) * config_.gold_share;
   std::mt19937_64 rng(seed);
@@ -147,9 +158,10 @@ void LabelingApi::Annotate(RequestContext& ctx) {
   std::string annotator;
   if (!ctx.principal.empty()) {
     if (req->annotator && *req->annotator != ctx.principal) {
-      return ctx.Error(InvalidArgument("field 'annotator': the annotator is the authenticated "
-                                       "principal '" +
-                                       ctx.principal + "'"));
+      return ctx.Error(
+          InvalidArgument("field 'annotator': the annotator is the authenticated "
+                          "principal '" +
+                          ctx.principal + "'"));
     }
     annotator = ctx.principal;
   } else {
@@ -211,8 +223,8 @@ void LabelingApi::Annotate(RequestContext& ctx) {
 
 void LabelingApi::ListTasks(RequestContext& ctx) {
   std::string target(ctx.request.target());
-  auto model = QueryParam(target, "model");
-  if (!model || model->empty()) return ctx.Error(InvalidArgument("missing parameter 'model'"));
+  auto model = RequiredModel(target);
+  if (!model.ok()) return ctx.Error(model.status());
   std::string status = QueryParam(target, "status").value_or("open");
   if (status != "open" && status != "done" && status != "all") {
     return ctx.Error(InvalidArgument("parameter 'status' must be open, done or all"));
@@ -295,8 +307,7 @@ void LabelingApi::AddGold(RequestContext& ctx) {
     if (!config_.accept_new_labels && g.label != "none" && g.label != "oos" &&
         std::find(labels.begin(), labels.end(), g.label) == labels.end()) {
       return ctx.Error(InvalidArgument("field 'items[" + std::to_string(i) + "].label': '" +
-                                       g.label + "' is not a label of model '" + req->model +
-                                       "'"));
+                                       g.label + "' is not a label of model '" + req->model + "'"));
     }
     LabelingTask t;
     t.task_id = ids_.Next();
@@ -342,8 +353,8 @@ void LabelingApi::AddGold(RequestContext& ctx) {
 
 void LabelingApi::Report(RequestContext& ctx) {
   std::string target(ctx.request.target());
-  auto model = QueryParam(target, "model");
-  if (!model || model->empty()) return ctx.Error(InvalidArgument("missing parameter 'model'"));
+  auto model = RequiredModel(target);
+  if (!model.ok()) return ctx.Error(model.status());
   std::string body;
   Status s = log_.Read([&](SqliteDb& db) -> Status {
     ASSIGN_OR_RETURN(auto r, BuildLabelingReport(db, *model, config_, clock_.NowUnixMillis()));

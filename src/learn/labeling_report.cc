@@ -61,8 +61,8 @@ StatusOr<LabelingReport> BuildLabelingReport(SqliteDb& db, const std::string& mo
     for (size_t b = a + 1; b < A; ++b) {
       PairKappa k = CohenKappa(answers.set, a, b);
       if (k.items == 0 || std::isnan(k.kappa)) continue;
-      r.pairs.push_back({answers.annotators[a], answers.annotators[b],
-                         static_cast<int64_t>(k.items), k.kappa});
+      r.pairs.push_back(
+          {answers.annotators[a], answers.annotators[b], static_cast<int64_t>(k.items), k.kappa});
       for (size_t who : {a, b}) {
         kappa_sum[who] += k.kappa * static_cast<double>(k.items);
         kappa_items[who] += static_cast<double>(k.items);
@@ -190,11 +190,10 @@ std::string LabelingReportText(const LabelingReport& r) {
     return std::string(buf);
   };
   out << "labeling report: " << r.model << " (labels by " << r.aggregation << ")\n";
-  out << "queue depth: " << r.open << " open (" << r.hard_open << " hard), " << r.done
-      << " done, " << r.gold << " gold items\n";
-  out << "selected: " << r.selected_last_hour << " in the last hour (budget "
-      << r.budget_per_hour << "), " << r.selected_last_day << " in the last day (budget "
-      << r.budget_per_day << ")\n";
+  out << "queue depth: " << r.open << " open (" << r.hard_open << " hard), " << r.done << " done, "
+      << r.gold << " gold items\n";
+  out << "selected: " << r.selected_last_hour << " in the last hour (budget " << r.budget_per_hour
+      << "), " << r.selected_last_day << " in the last day (budget " << r.budget_per_day << ")\n";
   for (const auto& [s, n] : r.by_strategy) out << "  strategy " << s << ": " << n << "\n";
   out << "annotators:\n";
   std::snprintf(buf, sizeof buf, "  %-20s %7s %5s %5s %9s %8s %7s %9s\n", "annotator", "answers",

@@ -27,9 +27,10 @@ struct AnnotatorReport {
   int64_t skips = 0;
   int64_t gold_answered = 0;
   std::optional<double> gold_accuracy;
-  std::optional<double> ds_accuracy;   // Dawid–Skene's estimate
-  std::optional<double> mean_kappa;    // Cohen's κ with each other annotator, weighted by shared items
-  std::optional<double> agreement;     // share of answers equal to the settled label
+  std::optional<double> ds_accuracy;  // Dawid–Skene's estimate
+  std::optional<double>
+      mean_kappa;  // Cohen's κ with each other annotator, weighted by shared items
+  std::optional<double> agreement;  // share of answers equal to the settled label
 };
 
 struct PairReport {

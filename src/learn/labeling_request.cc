@@ -22,7 +22,8 @@ StatusOr<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser, std::
 StatusOr<std::string> StringField(simdjson::dom::element v, std::string_view name,
                                   size_t max_bytes) {
   std::string_view s;
-  if (v.get_string().get(s)) return InvalidArgument("field '" + std::string(name) + "' must be a string");
+  if (v.get_string().get(s))
+    return InvalidArgument("field '" + std::string(name) + "' must be a string");
   if (s.empty()) return InvalidArgument("field '" + std::string(name) + "' must not be empty");
   if (s.size() > max_bytes) {
     return InvalidArgument("field '" + std::string(name) + "' is longer than " +
@@ -32,8 +33,8 @@ StatusOr<std::string> StringField(simdjson::dom::element v, std::string_view nam
 }
 
 Status Unknown(std::string_view key, std::string_view expected) {
-  return InvalidArgument("unknown field '" + std::string(key) + "' (expected: " +
-                         std::string(expected) + ")");
+  return InvalidArgument("unknown field '" + std::string(key) +
+                         "' (expected: " + std::string(expected) + ")");
 }
 
 }  // namespace
@@ -124,7 +125,8 @@ StatusOr<GoldRequest> ParseGoldRequest(std::string_view body) {
       for (simdjson::dom::element item : items) {
         const std::string where = "items[" + std::to_string(i++) + "]";
         simdjson::dom::object o;
-        if (item.get_object().get(o)) return InvalidArgument("field '" + where + "' must be an object");
+        if (item.get_object().get(o))
+          return InvalidArgument("field '" + where + "' must be an object");
         GoldItem g;
         for (auto [k, v] : o) {
           if (k == "text") {

@@ -115,8 +115,9 @@ void LabelingSelector::Loop() {
       lock.unlock();
       auto s = Select({config_.model, {}, {}, {}, {}});
       if (!s.ok()) {
-        LogWarn("labeling: selection failed").Kv("model", config_.model).Kv("error",
-                                                                              s.status().message());
+        LogWarn("labeling: selection failed")
+            .Kv("model", config_.model)
+            .Kv("error", s.status().message());
       } else if (!s->tasks.empty()) {
         LogInfo("labeling: tasks queued")
             .Kv("model", config_.model)
@@ -143,8 +144,7 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
     return InvalidArgument("model '" + req.model + "' is not a classifier: nothing to label");
   }
   SelectionOptions options;
-  ASSIGN_OR_RETURN(options.strategy,
-                   ParseSelectionStrategy(config_.strategy, "labeling.strategy"));
+  ASSIGN_OR_RETURN(options.strategy, ParseSelectionStrategy(config_.strategy, "labeling.strategy"));
   if (req.strategy) options.strategy = *req.strategy;
   options.batch = static_cast<size_t>(req.batch.value_or(config_.batch));
   options.random_share = req.random_share.value_or(config_.random_share);
@@ -179,7 +179,8 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
     return OkStatus();
   }));
   int64_t budget = -1;
-  if (config_.budget_per_hour > 0) budget = std::max<int64_t>(0, config_.budget_per_hour - last_hour);
+  if (config_.budget_per_hour > 0)
+    budget = std::max<int64_t>(0, config_.budget_per_hour - last_hour);
   if (config_.budget_per_day > 0) {
     int64_t day = std::max<int64_t>(0, config_.budget_per_day - last_day);
     budget = budget < 0 ? day : std::min(budget, day);
@@ -191,8 +192,9 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
   }
   if (options.batch == 0) return summary;
   if (candidates.empty()) {
-    summary.note = "no new predictions with their text to select from (needs "
-                   "prediction_log.store_inputs = true)";
+    summary.note =
+        "no new predictions with their text to select from (needs "
+        "prediction_log.store_inputs = true)";
     return summary;
   }
 
@@ -227,7 +229,9 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
     ASSIGN_OR_RETURN(double score, InformativenessScore(options.strategy, *p, members));
     bool disagree = false;
     for (size_t i = 1; i < members.size(); ++i) {
-      auto top = [](const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); };
+      auto top = [](const std::vector<float>& v) {
+        return std::max_element(v.begin(), v.end()) - v.begin();
+      };
       if (top(members[i]) != top(members[0])) disagree = true;
     }
     SelectionCandidate sc;

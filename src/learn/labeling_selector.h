@@ -28,9 +28,9 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/ulid.h"
-#include "store/annotation_store.h"
 #include "learn/uncertainty_sampling.h"
 #include "serving/model_repository.h"
+#include "store/annotation_store.h"
 #include "store/prediction_log.h"
 
 namespace closedloop {
@@ -45,9 +45,9 @@ struct SelectionRequest {
 
 struct SelectionSummary {
   std::string model, version, strategy;
-  size_t pool = 0;            // candidates scored
-  size_t committee = 0;       // members of the qbc committee (0: not qbc)
-  int64_t budget_left = -1;   // before this selection; -1: no budget
+  size_t pool = 0;                  // candidates scored
+  size_t committee = 0;             // members of the qbc committee (0: not qbc)
+  int64_t budget_left = -1;         // before this selection; -1: no budget
   std::vector<LabelingTask> tasks;  // queued now
   std::string note;                 // why fewer than asked, when so
 };
@@ -59,8 +59,7 @@ class LabelingSelector {
   ~LabelingSelector();
 
   // Runs one selection on the selector's thread; `done` is called there with the result.
-  void SelectAsync(SelectionRequest request,
-                   std::function<void(StatusOr<SelectionSummary>)> done);
+  void SelectAsync(SelectionRequest request, std::function<void(StatusOr<SelectionSummary>)> done);
   // Runs one selection on the calling thread (tests, the CLI; not from io threads).
   StatusOr<SelectionSummary> Select(const SelectionRequest& request);
 

@@ -51,8 +51,8 @@ struct RetrainOutcome {
   int64_t champion_version = 0;
   std::optional<int64_t> version;  // registered candidate
   std::string run_id;
-  size_t original_rows = 0, human_labels = 0, annotations = 0, weak_positives = 0, low_scored = 0, without_text = 0,
-         evaluation_rows = 0, written_rows = 0;
+  size_t original_rows = 0, human_labels = 0, annotations = 0, weak_positives = 0, low_scored = 0,
+         without_text = 0, evaluation_rows = 0, written_rows = 0;
   int64_t newest_label_ms = 0;  // the labels this retraining saw go up to here
   double candidate_holdout = 0, champion_holdout = 0;
   std::optional<double> candidate_recent, champion_recent;

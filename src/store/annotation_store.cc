@@ -176,8 +176,8 @@ StatusOr<AnnotationOutcome> AddAnnotation(SqliteDb& db, const Annotation& a, int
     q.BindText(2, a.annotator);
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) {
-      return AlreadyExists("annotator '" + a.annotator + "' already answered task '" +
-                           a.task_id + "' (" + AnswerClass(q.ColumnText(0), q.ColumnTextOrNull(1)) +
+      return AlreadyExists("annotator '" + a.annotator + "' already answered task '" + a.task_id +
+                           "' (" + AnswerClass(q.ColumnText(0), q.ColumnTextOrNull(1)) +
                            "); an annotation cannot be changed");
     }
   }

@@ -35,10 +35,11 @@ struct LabelingTask {
   std::optional<std::string> request_id;  // the prediction; none for gold items added by hand
   std::string text;
   int64_t created_ms = 0;
-  std::string strategy;  // least_confidence | margin | entropy | qbc [+diversity] | random | gold | escalation
+  std::string strategy;  // least_confidence | margin | entropy | qbc [+diversity] | random | gold |
+                         // escalation
   double score = 0;
   double propensity = 1;
-  std::string suggestions_json = "[]";  // [{"label":..,"p":..}], most likely first
+  std::string suggestions_json = "[]";   // [{"label":..,"p":..}], most likely first
   std::optional<std::string> predicted;  // the label the model served
   std::optional<std::string> gold_label;
   int overlap = 2;
@@ -53,7 +54,7 @@ struct Annotation {
   std::string annotation_id;  // ULID
   std::string task_id;
   std::string annotator;
-  std::string answer;  // label | skip | none | oos
+  std::string answer;                // label | skip | none | oos
   std::optional<std::string> label;  // answer == "label"
   int64_t ts_ms = 0;
   std::optional<int64_t> duration_ms;  // time the person spent on it

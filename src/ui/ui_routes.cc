@@ -86,7 +86,8 @@ void RegisterUiRoutes(Router& router, AuthAdmission* auth, bool tls) {
   router.Add(http::verb::get, "/ui/label", [](RequestContext& c) { Serve(c, "label.html"); });
   router.Add(http::verb::get, "/ui/assets/{name}", [](RequestContext& c) {
     std::string_view name = c.Param("name");
-    if (name.ends_with(".html")) return c.Error(NotFound("no console asset '" + std::string(name) + "'"));
+    if (name.ends_with(".html"))
+      return c.Error(NotFound("no console asset '" + std::string(name) + "'"));
     Serve(c, name);
   });
   router.Add(http::verb::post, "/ui/login", [auth, tls](RequestContext& c) {

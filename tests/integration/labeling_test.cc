@@ -32,13 +32,15 @@ std::string LabelingConfig(const std::string& extra = "") {
 class LabelingTest : public ServerFixture {
  protected:
   // Sends `n` Banking77 test inquiries; returns text → true label.
-  std::map<std::string, std::string> Traffic(size_t n, const std::vector<std::pair<std::string, std::string>>& headers = {{"Content-Type", "application/json"}}) {
+  std::map<std::string, std::string> Traffic(
+      size_t n, const std::vector<std::pair<std::string, std::string>>& headers = {
+                    {"Content-Type", "application/json"}}) {
     std::map<std::string, std::string> truth;
     auto rows = ReadTextLabelRows(kData + "/test.csv");
     for (size_t i = 0; i < rows.size() && truth.size() < n; i += 7) {
-      auto r = Fetch(port_, "POST", "/v1/predict",
-                     R"({"model":"support-intent","text":)" + JsonString(rows[i].text) + "}",
-                     headers);
+      auto r =
+          Fetch(port_, "POST", "/v1/predict",
+                R"({"model":"support-intent","text":)" + JsonString(rows[i].text) + "}", headers);
       EXPECT_EQ(r.status, 200) << r.body;
       truth[rows[i].text] = rows[i].label;
     }
@@ -87,8 +89,9 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   ASSERT_GE(truth.size(), 150u);
 
   // Selection: margin with diversity and a 20% random share, then the budget (30 / hour).
-  auto sel = Fetch(port_, "POST", "/v1/labeling/select",
-                   R"({"model":"support-intent","strategy":"margin","batch":20,"random_share":0.2})");
+  auto sel =
+      Fetch(port_, "POST", "/v1/labeling/select",
+            R"({"model":"support-intent","strategy":"margin","batch":20,"random_share":0.2})");
   ASSERT_EQ(sel.status, 200) << sel.body;
   auto picked = Tasks(sel.body);
   ASSERT_EQ(picked.size(), 20u) << sel.body;
@@ -117,8 +120,8 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   auto none = Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent"})");
   EXPECT_EQ(Tasks(none.body).size(), 0u) << none.body;
   // qbc without a committee, unknown strategy, unknown model: clear errors.
-  auto qbc = Fetch(port_, "POST", "/v1/labeling/select",
-                   R"({"model":"support-intent","strategy":"qbc"})");
+  auto qbc =
+      Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent","strategy":"qbc"})");
   EXPECT_EQ(qbc.status, 200) << qbc.body;  // budget exhausted: nothing to score
   auto bad = Fetch(port_, "POST", "/v1/labeling/select",
                    R"({"model":"support-intent","strategy":"bald"})");
@@ -127,8 +130,9 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   EXPECT_EQ(Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"nope"})").status, 404);
 
   // Gold items, mixed into queues and never shown as gold.
-  auto gold = Fetch(port_, "POST", "/v1/labeling/gold",
-                    R"({"model":"support-intent","items":[{"text":"my card has not arrived yet","label":"card_arrival"},{"text":"how do I change my PIN","label":"change_pin"},{"text":"I want to close my account","label":"terminate_account"}]})");
+  auto gold = Fetch(
+      port_, "POST", "/v1/labeling/gold",
+      R"({"model":"support-intent","items":[{"text":"my card has not arrived yet","label":"card_arrival"},{"text":"how do I change my PIN","label":"change_pin"},{"text":"I want to close my account","label":"terminate_account"}]})");
   ASSERT_EQ(gold.status, 201) << gold.body;
   auto bad_gold = Fetch(port_, "POST", "/v1/labeling/gold",
                         R"({"model":"support-intent","items":[{"text":"x","label":"no_such"}]})");
@@ -144,7 +148,8 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   std::map<std::string, std::string> text_of;
   for (const std::string who : {"alice", "bob"}) {
     for (int page = 0; page < 10; ++page) {
-      auto q = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=" + who);
+      auto q =
+          Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=" + who);
       ASSERT_EQ(q.status, 200) << q.body;
       EXPECT_EQ(q.body.find("gold_label"), std::string::npos);
       EXPECT_EQ(q.body.find("strategy"), std::string::npos);
@@ -154,7 +159,8 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
       for (const auto& t : tasks) {
         text_of[t.id] = t.text;
         std::string label = gold_answer.count(t.text) ? gold_answer[t.text] : truth[t.text];
-        if (who == "bob" && ++n % 4 == 0) label = label == "card_arrival" ? "change_pin" : "card_arrival";
+        if (who == "bob" && ++n % 4 == 0)
+          label = label == "card_arrival" ? "change_pin" : "card_arrival";
         auto r = Annotate(t.id, As(who, label));
         ASSERT_EQ(r.status, 201) << r.body;
       }
@@ -162,13 +168,15 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   }
   // carol first answers the gold items of her page (so her record qualifies her for
   // hard tasks), then gets the tasks alice and bob disagreed on.
-  auto first = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=carol");
+  auto first =
+      Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=carol");
   for (const auto& t : Tasks(first.body)) {
     if (gold_answer.count(t.text)) {
       ASSERT_EQ(Annotate(t.id, As("carol", gold_answer[t.text])).status, 201);
     }
   }
-  auto hard = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=50&annotator=carol");
+  auto hard =
+      Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=50&annotator=carol");
   EXPECT_NE(hard.body.find(R"("may_take_hard":true)"), std::string::npos) << hard.body;
   auto hard_tasks = Tasks(hard.body);
   ASSERT_GE(hard_tasks.size(), 3u) << hard.body;
@@ -192,7 +200,8 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   auto kind = Annotate(any, R"({"annotator":"dave","answer":"maybe"})");
   EXPECT_EQ(kind.status, 400);
   EXPECT_NE(kind.body.find("answer"), std::string::npos);
-  EXPECT_EQ(Annotate(any, R"({"annotator":"dave","answer":"skip","label":"change_pin"})").status, 400);
+  EXPECT_EQ(Annotate(any, R"({"annotator":"dave","answer":"skip","label":"change_pin"})").status,
+            400);
   // skip / none / oos are answers; skip is not counted.
   EXPECT_EQ(Annotate(any, R"({"annotator":"dave","answer":"skip"})").status, 201);
   EXPECT_EQ(Annotate(picked[1].id, R"({"annotator":"dave","answer":"none"})").status, 201);
@@ -206,12 +215,14 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
 
   // Routing: erin gets all gold right, frank gets one wrong; then hard tasks go to erin only.
   for (const std::string who : {"erin", "frank"}) {
-    auto q = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=" + who);
+    auto q =
+        Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent&limit=10&annotator=" + who);
     int wrong_gold = 0;
     for (const auto& t : Tasks(q.body)) {
       if (!gold_answer.count(t.text)) continue;
       std::string label = gold_answer[t.text];
-      if (who == "frank" && wrong_gold++ == 0) label = label == "change_pin" ? "card_arrival" : "change_pin";
+      if (who == "frank" && wrong_gold++ == 0)
+        label = label == "change_pin" ? "card_arrival" : "change_pin";
       ASSERT_EQ(Annotate(t.id, As(who, label)).status, 201);
     }
   }
@@ -263,7 +274,8 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
 TEST_F(LabelingTest, AcknowledgedAnnotationsSurviveSigkill) {
   Start(LabelingConfig());
   Traffic(60);
-  auto sel = Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent","batch":20})");
+  auto sel =
+      Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent","batch":20})");
   auto tasks = Tasks(sel.body);
   ASSERT_EQ(tasks.size(), 20u) << sel.body;
   for (const auto& t : tasks) ASSERT_EQ(Annotate(t.id, As("alice", "card_arrival")).status, 201);
@@ -292,7 +304,8 @@ default_reply = "About {intent}."
 )");
   Start(LabelingConfig("[support]\nrules_file = \"" + dir_.File("support.toml") +
                        "\"\n[feedback]\nsentiment_model = \"\"\n"));
-  auto inq = Fetch(port_, "POST", "/v1/support/inquiries", R"({"text":"my card still has not come"})");
+  auto inq =
+      Fetch(port_, "POST", "/v1/support/inquiries", R"({"text":"my card still has not come"})");
   ASSERT_EQ(inq.status, 200) << inq.body;
   ASSERT_NE(inq.body.find("escalate"), std::string::npos) << inq.body;
   const std::string id(ParseJson(inq.body)->Str("request_id"));
@@ -340,16 +353,18 @@ TEST_F(LabelingAuthTest, ScopeLabelPrincipalAndCookieSignInWithCsrf) {
   EXPECT_NE(forbidden.body.find("'label'"), std::string::npos) << forbidden.body;
   EXPECT_EQ(Annotate(tasks[0].id, R"({"label":"card_arrival"})", Key(bob_)).status, 403);
   // alice (scope label) may label but not select or read the report.
-  EXPECT_EQ(Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent"})", Key(alice_))
-                .status,
-            403);
+  EXPECT_EQ(
+      Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent"})", Key(alice_))
+          .status,
+      403);
   auto q = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent", "", Key(alice_));
   ASSERT_EQ(q.status, 200) << q.body;
   EXPECT_NE(q.body.find(R"("annotator":"alice")"), std::string::npos) << q.body;
   auto a = Annotate(tasks[0].id, R"({"label":"card_arrival"})", Key(alice_));
   ASSERT_EQ(a.status, 201) << a.body;
   EXPECT_NE(a.body.find(R"("annotator":"alice")"), std::string::npos);
-  auto spoof = Annotate(tasks[1].id, R"({"label":"card_arrival","annotator":"mallory"})", Key(alice_));
+  auto spoof =
+      Annotate(tasks[1].id, R"({"label":"card_arrival","annotator":"mallory"})", Key(alice_));
   EXPECT_EQ(spoof.status, 400);
   EXPECT_NE(spoof.body.find("'annotator'"), std::string::npos);
 
@@ -368,17 +383,16 @@ TEST_F(LabelingAuthTest, ScopeLabelPrincipalAndCookieSignInWithCsrf) {
   ASSERT_NE(csrf_at, std::string::npos) << cookies;
   const std::string csrf = cookies.substr(csrf_at + 16, 64);
   const std::string cookie = "closedloop_session=" + alice_ + "; closedloop_csrf=" + csrf;
-  auto by_cookie = Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent", "",
-                         {{"Cookie", cookie}});
+  auto by_cookie =
+      Fetch(port_, "GET", "/v1/labeling/queue?model=support-intent", "", {{"Cookie", cookie}});
   EXPECT_EQ(by_cookie.status, 200) << by_cookie.body;
   auto no_csrf = Annotate(tasks[1].id, R"({"label":"card_arrival"})",
                           {{"Content-Type", "application/json"}, {"Cookie", cookie}});
   EXPECT_EQ(no_csrf.status, 403);
   EXPECT_NE(no_csrf.body.find("CSRF"), std::string::npos) << no_csrf.body;
-  auto with_csrf = Annotate(tasks[1].id, R"({"label":"card_arrival"})",
-                            {{"Content-Type", "application/json"},
-                             {"Cookie", cookie},
-                             {"X-CSRF-Token", csrf}});
+  auto with_csrf =
+      Annotate(tasks[1].id, R"({"label":"card_arrival"})",
+               {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(with_csrf.status, 201) << with_csrf.body;
 }
 

@@ -123,7 +123,9 @@ TEST_F(FeedbackDatasetTest, FinishedLabelingTasksAreExamplesWeightedByTheirConfi
     t.task_id = id;
     t.model = "m";
     t.request_id = request;
-    t.text = request == "r1" ? "card never came" : request == "r2" ? "reset my pin" : "what is this";
+    t.text = request == "r1"   ? "card never came"
+             : request == "r2" ? "reset my pin"
+                               : "what is this";
     t.strategy = "margin+diversity";
     t.propensity = 1;
     t.overlap = 2;

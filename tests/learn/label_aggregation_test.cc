@@ -41,7 +41,7 @@ TEST(LabelAggregationTest, MajorityVoteCountsAndBreaksTiesByFirstAnswer) {
   auto got = MajorityVote(set);
   EXPECT_EQ(got[0].label, 1);
   EXPECT_NEAR(got[0].confidence, 2.0 / 3, 1e-9);
-  EXPECT_EQ(got[1].label, 2);  // tie: the first answer
+  EXPECT_EQ(got[1].label, 2);   // tie: the first answer
   EXPECT_EQ(got[2].label, -1);  // no answers
 }
 
