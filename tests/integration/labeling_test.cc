@@ -271,6 +271,41 @@ TEST_F(LabelingTest, SelectsWithinBudgetAnnotatesAggregatesAndReports) {
   EXPECT_EQ(Fetch(port_, "GET", "/v2/health/ready").status, 200);  // still up
 }
 
+// Query-by-committee over an ensemble's members (train text --model mlp --ensemble 2);
+// a model without a committee is refused with a clear error.
+TEST_F(LabelingTest, QueryByCommitteeUsesTheEnsembleMembers) {
+  SplitByLabel(kData + "/train.csv", HeldOutIntents(), dir_.File("five.csv"),
+               dir_.File("rest.csv"));
+  auto [rc, out] =
+      RunClosedloop("train text --model mlp --ensemble 2 --input " + dir_.File("five.csv") +
+                    " --label-col category --output " + dir_.File("models/five/1") +
+                    " --hidden 32 --max-epochs 3 --threads 1 --no-tracking");
+  ASSERT_EQ(rc, 0) << out;
+  Start(LabelingConfig());
+  auto rows = ReadTextLabelRows(kData + "/test.csv");
+  int sent = 0;
+  for (const auto& r : rows) {
+    if (!HeldOutIntents().count(r.label)) continue;
+    auto p = Fetch(port_, "POST", "/v1/predict",
+                   R"({"model":"five","text":)" + JsonString(r.text) + "}");
+    ASSERT_EQ(p.status, 200) << p.body;
+    if (++sent == 80) break;
+  }
+  auto sel = Fetch(port_, "POST", "/v1/labeling/select",
+                   R"({"model":"five","strategy":"qbc","batch":8,"random_share":0})");
+  ASSERT_EQ(sel.status, 200) << sel.body;
+  EXPECT_EQ(ParseJson(sel.body)->Num("committee"), 2) << sel.body;
+  auto tasks = Tasks(sel.body);
+  ASSERT_EQ(tasks.size(), 8u) << sel.body;
+  for (const auto& t : tasks) EXPECT_EQ(t.strategy, "qbc+diversity");
+  EXPECT_GT(tasks[0].score, 0) << sel.body;  // the members disagree on the best-scored one
+  Traffic(20);
+  auto none =
+      Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent","strategy":"qbc"})");
+  EXPECT_EQ(none.status, 400) << none.body;
+  EXPECT_NE(none.body.find("committee"), std::string::npos) << none.body;
+}
+
 TEST_F(LabelingTest, AcknowledgedAnnotationsSurviveSigkill) {
   Start(LabelingConfig());
   Traffic(60);
