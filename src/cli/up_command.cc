@@ -61,6 +61,8 @@ int RunUp(const UpFlags& f) {
       config.retrain.must_pass = must_pass;
     }
   }
+  // The demo's labeling queue: the intent model's traffic, selected every interval_ms.
+  if (!f.no_demo && config.labeling.model.empty()) config.labeling.model = "support-intent";
   if (config.support.rules_file.empty()) {  // the demo's support app, unless configured
     std::string rules =
         (f.examples_dir.empty() ? DefaultExamplesDir() : f.examples_dir) + "/support.toml";

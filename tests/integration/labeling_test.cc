@@ -306,6 +306,39 @@ TEST_F(LabelingTest, QueryByCommitteeUsesTheEnsembleMembers) {
   EXPECT_NE(none.body.find("committee"), std::string::npos) << none.body;
 }
 
+// Finished tasks are training data: `closedloop retrain` counts them and writes
+// their provenance.
+TEST_F(LabelingTest, SettledLabelsRetrainTheModel) {
+  SplitByLabel(kData + "/train.csv", HeldOutIntents(), dir_.File("five.csv"),
+               dir_.File("rest.csv"));
+  SplitByLabel(kData + "/test.csv", HeldOutIntents(), dir_.File("five_test.csv"),
+               dir_.File("rest_test.csv"));
+  auto trained = RunClosedloop(
+      "train text --input " + dir_.File("five.csv") + " --test " + dir_.File("five_test.csv") +
+      " --label-col category --epoch 5 --dim 16 --minn 0 --maxn 0 --bucket 20000 --threads 1 "
+      "--seed 1 --progress never --data-dir " +
+      dir_.path() + " --register support-intent --alias champion");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  Start(LabelingConfig(), /*install_model=*/false);
+  std::map<std::string, std::string> truth;
+  for (const auto& r : ReadTextLabelRows(dir_.File("five_test.csv"))) {
+    auto p = Fetch(port_, "POST", "/v1/predict",
+                   R"({"model":"support-intent","text":)" + JsonString(r.text) + "}");
+    ASSERT_EQ(p.status, 200) << p.body;
+    truth[r.text] = r.label;
+  }
+  auto sel =
+      Fetch(port_, "POST", "/v1/labeling/select", R"({"model":"support-intent","batch":20})");
+  auto tasks = Tasks(sel.body);
+  ASSERT_EQ(tasks.size(), 20u) << sel.body;
+  for (const std::string who : {"alice", "bob"}) {
+    for (const auto& t : tasks) ASSERT_EQ(Annotate(t.id, As(who, truth[t.text])).status, 201);
+  }
+  auto r = RunClosedloop("retrain support-intent --threads 1 --data-dir " + dir_.path());
+  EXPECT_NE(r.output.find(R"("annotations":20)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(R"("human_labels":20)"), std::string::npos) << r.output;
+}
+
 TEST_F(LabelingTest, AcknowledgedAnnotationsSurviveSigkill) {
   Start(LabelingConfig());
   Traffic(60);
