@@ -158,6 +158,8 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
   const int64_t now = clock_.NowUnixMillis();
   std::vector<Candidate> candidates;
   int64_t last_hour = 0, last_day = 0;
+  // Predictions already answered may still be queued for the writer: they count.
+  (void)log_.Flush(std::chrono::seconds(5));
   RETURN_IF_ERROR(log_.Read([&](SqliteDb& db) -> Status {
     ASSIGN_OR_RETURN(last_hour, CountSelectedSince(db, req.model, now - 3600 * 1000));
     ASSIGN_OR_RETURN(last_day, CountSelectedSince(db, req.model, now - 24 * 3600 * 1000));
