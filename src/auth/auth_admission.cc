@@ -93,9 +93,7 @@ StatusOr<Principal> AuthAdmission::Authenticate(const HttpRequest& req, bool& vi
     }
     std::string_view token = auth.substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    if (StartsWith(token, "clk_")) return keys_.Verify(token);
-    if (!jwt_.enabled()) return Unauthenticated("JWTs are not accepted (no key configured)");
-    return jwt_.Verify(token);
+    return VerifyToken(token);
   }
   if (!api_key.empty()) return keys_.Verify(api_key);
   if (auto session = CookieValue(req, kSessionCookie); session && !session->empty()) {
