@@ -10,6 +10,7 @@ FUZZ_TARGETS = predict_request infer_request http_request table_reader feedback_
 
 deps:
 	scripts/install-deps
+	cd src/ui/vendor && ([ -f node_modules/uplot/dist/uPlot.iife.min.js ] || npm ci --no-audit --no-fund)
 
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCLOSEDLOOP_WERROR=$(WERROR)
@@ -36,6 +37,7 @@ bench: build
 	bench/oip_binary_bench.sh $(BUILD_DIR)
 	bench/trainer_bench.sh $(BUILD_DIR)
 	bench/active_learning_bench.sh $(BUILD_DIR)
+	bench/console_bench.sh $(BUILD_DIR)
 
 # libFuzzer targets built with clang-14 (ASan+UBSan) in build-fuzz/, each run for FUZZ_SECONDS.
 # New inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts (then: tests/fuzz/regressions).

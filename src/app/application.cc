@@ -129,7 +129,8 @@ StatusOr<std::unique_ptr<Application>> Application::Create(const Config& config,
     ASSIGN_OR_RETURN(
         app->slo_, SloMonitor::Create(config.slo, monitor_db, app->metrics_, *app->alerts_, clock));
   }
-  app->slo_api_ = std::make_unique<SloApi>(app->slo_.get(), *app->alerts_);
+  app->history_ = std::make_unique<MetricsHistory>(config.slo, app->metrics_, clock);
+  app->slo_api_ = std::make_unique<SloApi>(app->slo_.get(), *app->alerts_, app->history_.get());
   app->slo_api_->Register(app->router_);
   // A CRITICAL drift report is an alert until a report of the model is no longer CRITICAL.
   AlertManager* alerts = app->alerts_.get();
@@ -170,6 +171,7 @@ Status Application::Start() {
   alerts_->Start();
   front_->Start();
   if (slo_) slo_->Start();
+  history_->Start();
   if (config_.serving.poll_repository_ms > 0) {
     poller_ = std::make_unique<RepositoryPoller>(
         *models_, std::chrono::milliseconds(config_.serving.poll_repository_ms));
@@ -245,6 +247,7 @@ void Application::Shutdown() {
   rollouts_->Stop();
   drift_->Stop();
   if (slo_) slo_->Stop();
+  history_->Stop();
   alerts_->Stop();
   front_->Stop();           // spans and audit lines still queued
   retrainer_->Stop();       // a retraining in progress finishes first

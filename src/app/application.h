@@ -27,6 +27,7 @@
 #include "monitor/drift_api.h"
 #include "monitor/drift_monitor.h"
 #include "monitor/metrics.h"
+#include "monitor/metrics_history.h"
 #include "monitor/slo_api.h"
 #include "monitor/slo_monitor.h"
 #include "rollout/rollout_api.h"
@@ -94,7 +95,8 @@ class Application {
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<DriftApi> drift_api_;
   std::unique_ptr<AlertManager> alerts_;
-  std::unique_ptr<SloMonitor> slo_;  // null when both SLO objectives are 0
+  std::unique_ptr<SloMonitor> slo_;          // null when both SLO objectives are 0
+  std::unique_ptr<MetricsHistory> history_;  // the overview's request-rate/latency history
   std::unique_ptr<SloApi> slo_api_;
   std::unique_ptr<ServerFront> front_;        // auth, rate limits, tracing, audit: as configured
   std::unique_ptr<RepositoryPoller> poller_;  // only with serving.poll_repository_ms > 0

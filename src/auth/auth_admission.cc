@@ -58,7 +58,8 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
   if (route == "/ui" || StartsWith(route, "/ui/")) return "";  // pages hold no data
   if (route == "/metrics") return public_metrics ? "" : "metrics";
   if (route == "/v1/slo" || route == "/v1/alerts" || route == "/v1/drift" ||
-      route == "/v1/feedback/summary") {
+      route == "/v1/feedback/summary" || route == "/v1/feedback/timeline" ||
+      route == "/v1/metrics/history") {
     return "metrics";
   }
   if (route == "/v1/feedback" || route == "/v1/feedback:batch" ||

@@ -345,9 +345,10 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     if (!(m.alpha > 0 && m.alpha < 1)) return InvalidArgument("'monitor.alpha' must be in (0, 1)");
   }
   if (const auto* s = Section(root, "slo")) {
-    RETURN_IF_ERROR(CheckKeys(*s, "slo",
-                              {"availability", "latency", "latency_threshold_ms", "window_days",
-                               "routes", "interval_ms", "min_requests"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "slo",
+                  {"availability", "latency", "latency_threshold_ms", "window_days", "routes",
+                   "interval_ms", "min_requests", "history_interval_ms", "history_points"}));
     auto& o = c.slo;
     RETURN_IF_ERROR(Read(*s, "slo", "availability", o.availability));
     RETURN_IF_ERROR(Read(*s, "slo", "latency", o.latency));
@@ -356,6 +357,13 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     RETURN_IF_ERROR(ReadStrings(*s, "slo", "routes", o.routes));
     RETURN_IF_ERROR(Read(*s, "slo", "interval_ms", o.interval_ms));
     RETURN_IF_ERROR(Read(*s, "slo", "min_requests", o.min_requests));
+    RETURN_IF_ERROR(Read(*s, "slo", "history_interval_ms", o.history_interval_ms));
+    RETURN_IF_ERROR(Read(*s, "slo", "history_points", o.history_points));
+    if (o.history_interval_ms < 10)
+      return InvalidArgument("'slo.history_interval_ms' must be >= 10");
+    if (o.history_points < 2 || o.history_points > 1000000) {
+      return InvalidArgument("'slo.history_points' must be in 2..1000000");
+    }
     for (auto [name, v] :
          {std::pair{"slo.availability", o.availability}, {"slo.latency", o.latency}}) {
       if (!(v >= 0 && v < 1)) {

@@ -167,6 +167,11 @@ struct SloConfig {
                                      "/v1/feedback:batch"};
   int interval_ms = 10000;    // how often the SLIs are sampled and the alerts evaluated
   int64_t min_requests = 20;  // requests in a rule's short window before it may fire
+  // The request-rate, error-rate and latency history (monitor/metrics_history.h)
+  // that the console's overview charts: one point every history_interval_ms, the
+  // newest history_points kept in memory (default: 6 hours).
+  int history_interval_ms = 10000;
+  int64_t history_points = 2160;
 };
 
 // Where alerts go besides the log and GET /v1/alerts.

@@ -8,6 +8,7 @@
 
 #include "feedback/feedback_request.h"
 #include "feedback/feedback_summary.h"
+#include "feedback/feedback_timeline.h"
 #include "feedback/sentiment.h"
 #include "http/query.h"
 
@@ -75,6 +76,7 @@ void FeedbackApi::Register(Router& router) {
   router.Add(http::verb::post, "/v1/feedback", [this](RequestContext& c) { Post(c); });
   router.Add(http::verb::post, "/v1/feedback:batch", [this](RequestContext& c) { PostBatch(c); });
   router.Add(http::verb::get, "/v1/feedback/summary", [this](RequestContext& c) { Summary(c); });
+  router.Add(http::verb::get, "/v1/feedback/timeline", [this](RequestContext& c) { Timeline(c); });
   router.Add(http::verb::get, "/v1/feedback/{feedback_id}", [this](RequestContext& c) {
     auto f = log_.GetFeedback(std::string(c.Param("feedback_id")));
     if (!f.ok()) return c.Error(f.status());
@@ -93,16 +95,40 @@ void FeedbackApi::Summary(RequestContext& ctx) {
     }
   }
   StatusOr<FeedbackSummary> summary = Internal("not read");
-  std::vector<std::string> comments;
+  std::vector<std::string> comments, request_ids;
   Status s = log_.Read([&](SqliteDb& db) -> Status {
     summary = SummarizeFeedback(db, model, since);
     RETURN_IF_ERROR(summary.status());
-    ASSIGN_OR_RETURN(comments, RecentComments(db, model, since, kMaxTopicComments));
+    ASSIGN_OR_RETURN(comments, RecentComments(db, model, since, kMaxTopicComments, &request_ids));
     return OkStatus();
   });
   if (!s.ok()) return ctx.Error(s);
-  AddTopics(*summary, comments, models_, config_.sentiment_model);
+  AddTopics(*summary, comments, models_, config_.sentiment_model, &request_ids);
   ctx.Json(200, FeedbackSummaryJson(*summary));
+}
+
+void FeedbackApi::Timeline(RequestContext& ctx) {
+  std::string target(ctx.request.target());
+  std::string model = QueryParam(target, "model").value_or("");
+  const int64_t now = clock_.NowUnixMillis();
+  auto until = QueryInt(target, "until", now + 1, 1, INT64_MAX);
+  if (!until.ok()) return ctx.Error(until.status());
+  auto since = QueryInt(target, "since", *until - 24 * 3600 * 1000LL, 0, INT64_MAX);
+  if (!since.ok()) return ctx.Error(since.status());
+  if (*since >= *until)
+    return ctx.Error(InvalidArgument("parameter 'since' must be before 'until'"));
+  // Default: about 60 buckets over the range, at least a second each.
+  auto bucket = QueryInt(target, "bucket_ms", std::max<int64_t>(1000, (*until - *since + 59) / 60),
+                         1, INT64_MAX);
+  if (!bucket.ok()) return ctx.Error(bucket.status());
+  StatusOr<std::vector<FeedbackBucket>> buckets = Internal("not read");
+  (void)log_.Flush(std::chrono::seconds(2));  // what was acknowledged is counted
+  Status s = log_.Read([&](SqliteDb& db) -> Status {
+    buckets = FeedbackTimeline(db, model, *since, *until, *bucket);
+    return buckets.status();
+  });
+  if (!s.ok()) return ctx.Error(s);
+  ctx.Json(200, FeedbackTimelineJson(model, *since, *until, *bucket, *buckets));
 }
 
 void FeedbackApi::Post(RequestContext& ctx) {

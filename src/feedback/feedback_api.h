@@ -6,7 +6,8 @@
 // idempotency key gets 200 with the first stored result (duplicate: true); an
 // unknown request_id 404; a full log queue 503 with Retry-After.
 // GET /v1/feedback/{feedback_id} reads one back; GET /v1/feedback/summary?model=&since=
-// summarizes (see feedback_summary.h).
+// summarizes (see feedback_summary.h); GET /v1/feedback/timeline?model=&since=&until=&bucket_ms=
+// buckets it over time (feedback_timeline.h).
 // Thread safety: handlers run on any io thread; state is the thread-safe log and
 // model repository.
 #pragma once
@@ -34,6 +35,7 @@ class FeedbackApi {
   void Post(RequestContext& ctx);
   void PostBatch(RequestContext& ctx);
   void Summary(RequestContext& ctx);
+  void Timeline(RequestContext& ctx);  // GET /v1/feedback/timeline (feedback_timeline.h)
 
   const FeedbackConfig config_;
   const ScoreWeights weights_;

@@ -110,9 +110,10 @@ StatusOr<FeedbackSummary> SummarizeFeedback(SqliteDb& db, const std::string& mod
 }
 
 StatusOr<std::vector<std::string>> RecentComments(SqliteDb& db, const std::string& model,
-                                                  int64_t since_ms, size_t limit) {
+                                                  int64_t since_ms, size_t limit,
+                                                  std::vector<std::string>* request_ids) {
   ASSIGN_OR_RETURN(auto q, Query(db,
-                                 "SELECT f.comment" + std::string(kJoin) +
+                                 "SELECT f.comment, f.request_id" + std::string(kJoin) +
                                      "AND f.comment IS NOT NULL AND f.comment != '' ORDER BY "
                                      "f.ts_ms DESC LIMIT ?3",
                                  model, since_ms));
@@ -122,12 +123,14 @@ StatusOr<std::vector<std::string>> RecentComments(SqliteDb& db, const std::strin
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     out.push_back(q.ColumnText(0));
+    if (request_ids) request_ids->push_back(q.ColumnText(1));
   }
   return out;
 }
 
 void AddTopics(FeedbackSummary& s, const std::vector<std::string>& comments,
-               const ModelRepository& models, const std::string& embedding_model) {
+               const ModelRepository& models, const std::string& embedding_model,
+               const std::vector<std::string>* request_ids) {
   auto mv = models.Resolve(embedding_model, "");
   if (!mv.ok()) return;
   std::vector<std::string> kept;
@@ -139,6 +142,12 @@ void AddTopics(FeedbackSummary& s, const std::vector<std::string>& comments,
     vectors.push_back(std::move(v).value());
   }
   s.topics = ClusterTopics(kept, vectors);
+  if (request_ids == nullptr || request_ids->size() != comments.size()) return;
+  for (Topic& t : s.topics->topics) {  // every comment was kept: indices match
+    for (size_t i = 0; i < t.members.size() && i < kTopicRequestIds; ++i) {
+      t.request_ids.push_back((*request_ids)[t.members[i]]);
+    }
+  }
 }
 
 std::string FeedbackSummaryJson(const FeedbackSummary& s) {
@@ -167,6 +176,8 @@ std::string FeedbackSummaryJson(const FeedbackSummary& s) {
       for (const auto& term : t.top_terms) w.String(term);
       w.EndArray().Key("representative_comments").BeginArray();
       for (const auto& c : t.representatives) w.String(c);
+      w.EndArray().Key("request_ids").BeginArray();
+      for (const auto& id : t.request_ids) w.String(id);
       w.EndArray().EndObject();
     }
     w.EndArray().EndObject();

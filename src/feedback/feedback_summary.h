@@ -40,13 +40,19 @@ struct FeedbackSummary {
 
 StatusOr<FeedbackSummary> SummarizeFeedback(SqliteDb& db, const std::string& model,
                                             int64_t since_ms);
-// The comments of the same feedback, newest first, at most `limit`.
+// The comments of the same feedback, newest first, at most `limit`; with
+// `request_ids`, the prediction each comment is about, in the same order.
 StatusOr<std::vector<std::string>> RecentComments(SqliteDb& db, const std::string& model,
-                                                  int64_t since_ms, size_t limit);
+                                                  int64_t since_ms, size_t limit,
+                                                  std::vector<std::string>* request_ids = nullptr);
 // Clusters the comments on the sentence vectors of `embedding_model` (served in
-// `models`); leaves `s.topics` empty when that model is not served.
+// `models`); leaves `s.topics` empty when that model is not served. With
+// `request_ids` (parallel to `comments`), each topic lists the predictions behind
+// its comments (at most kTopicRequestIds, nearest the centre first).
+inline constexpr size_t kTopicRequestIds = 50;
 void AddTopics(FeedbackSummary& s, const std::vector<std::string>& comments,
-               const ModelRepository& models, const std::string& embedding_model);
+               const ModelRepository& models, const std::string& embedding_model,
+               const std::vector<std::string>* request_ids = nullptr);
 
 std::string FeedbackSummaryJson(const FeedbackSummary& s);
 // A few lines for a terminal (`closedloop feedback report`).

@@ -173,6 +173,7 @@ TopicModel ClusterTopics(const std::vector<std::string>& comments,
     t.size = members.size();
     if (t.size == 0) continue;
     std::sort(members.begin(), members.end());
+    for (const auto& m : members) t.members.push_back(m.second);
     for (size_t r = 0; r < std::min<size_t>(3, members.size()); ++r) {
       t.representatives.push_back(comments[members[r].second]);
     }

@@ -15,6 +15,8 @@ struct Topic {
   size_t size = 0;
   std::vector<std::string> top_terms;        // up to 5
   std::vector<std::string> representatives;  // up to 3, nearest the centre first
+  std::vector<size_t> members;               // indices into `comments`, nearest the centre first
+  std::vector<std::string> request_ids;      // the members' predictions, when the caller knows them
 };
 
 struct TopicModel {

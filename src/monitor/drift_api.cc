@@ -34,9 +34,16 @@ void DriftApi::Get(RequestContext& ctx) {
       reports.push_back(std::move(r).value());
     }
   }
+  auto limit = QueryInt(target, "limit", 1000, 1, 1000);
+  if (!limit.ok()) return ctx.Error(limit.status());
+  if (reports.size() > static_cast<size_t>(*limit)) reports.resize(static_cast<size_t>(*limit));
+  std::string histograms = QueryParam(target, "histograms").value_or("false");
+  if (histograms != "true" && histograms != "false") {
+    return ctx.Error(InvalidArgument("parameter 'histograms' must be true or false"));
+  }
   JsonWriter w(4096);
   w.BeginObject().Key("reports").BeginArray();
-  for (const auto& r : reports) w.Raw(ModelDriftReportJson(r));
+  for (const auto& r : reports) w.Raw(ModelDriftReportJson(r, histograms == "true"));
   w.EndArray().EndObject();
   ctx.Json(200, std::move(w).Take());
 }

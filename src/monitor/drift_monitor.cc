@@ -56,6 +56,7 @@ DriftSignal Categorical(std::string_view name, const std::map<std::string, doubl
     cc.push_back(cur.count(k) ? cur.at(k) : 0);
   }
   s.psi = CategoricalPsi(ref, cur);
+  s.histogram = CategoricalHistogram(ref, cur);
   s.severity = SeverityName(PsiSeverity(*s.psi));
   auto chi = ChiSquare(rc, cc);
   if (chi.ok()) {
@@ -75,6 +76,7 @@ DriftSignal Numeric(std::string_view name, const std::vector<double>& ref,
   DriftSignal s;
   s.name = std::string(name);
   s.test = "ks";
+  s.histogram = NumericHistogram(ref, cur);
   auto ks = KolmogorovSmirnov(ref, cur);
   if (!ks.ok()) {
     s.test = "none";
@@ -391,7 +393,7 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
     std::lock_guard<std::mutex> lock(mu_);
     auto& kept = reports_[model];
     kept.push_front(r);
-    if (kept.size() > 20) kept.pop_back();
+    if (kept.size() > kKeptReports) kept.pop_back();
   }
   if (listener_) listener_(r);
   return r;
@@ -457,7 +459,7 @@ void DriftMonitor::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string ModelDriftReportJson(const ModelDriftReport& r) {
+std::string ModelDriftReportJson(const ModelDriftReport& r, bool histograms) {
   JsonWriter w(2048);
   auto opt = [&](const char* key, const std::optional<double>& v) {
     w.Key(key);
@@ -478,6 +480,25 @@ std::string ModelDriftReportJson(const ModelDriftReport& r) {
     opt("psi", s.psi);
     w.Key("severity").String(s.severity).Key("drifted").Bool(s.drifted);
     if (!s.note.empty()) w.Key("note").String(s.note);
+    if (histograms && s.histogram) {
+      const DriftHistogram& h = *s.histogram;
+      w.Key("histogram").BeginObject();
+      if (!h.categories.empty()) {
+        w.Key("categories").BeginArray();
+        for (const auto& c : h.categories) w.String(c);
+        w.EndArray();
+      } else {
+        w.Key("edges").BeginArray();
+        for (double e : h.edges) w.Double(e);
+        w.EndArray();
+      }
+      for (auto [key, side] : {std::pair{"reference", &h.reference}, {"current", &h.current}}) {
+        w.Key(key).BeginArray();
+        for (double v : *side) w.Double(v);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray().Key("retrain_requested").Bool(r.retrain_requested).EndObject();

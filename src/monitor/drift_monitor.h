@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "monitor/drift_histogram.h"
 #include "monitor/reference_profile.h"
 #include "serving/model_repository.h"
 #include "store/prediction_log.h"
@@ -49,6 +50,7 @@ struct DriftSignal {
   std::string severity = "OK";
   bool drifted = false;
   std::string note;
+  std::optional<DriftHistogram> histogram;  // reference vs window, for the console
 };
 
 struct ModelDriftReport {
@@ -80,7 +82,9 @@ class DriftMonitor {
   StatusOr<ModelDriftReport> Evaluate(const std::string& model, int64_t window = 0,
                                       int64_t window_minutes = 0);
   static constexpr int64_t kMaxTimeWindowPredictions = 1000000;
-  // Kept reports, newest first; `model` empty: every model's.
+  // Kept reports (the newest kKeptReports per model, the console's drift history),
+  // newest first; `model` empty: every model's.
+  static constexpr size_t kKeptReports = 200;
   std::vector<ModelDriftReport> Latest(const std::string& model) const;
   // Called with every computed report (any thread, no lock held); set before Start().
   void SetReportListener(std::function<void(const ModelDriftReport&)> listener) {
@@ -109,6 +113,8 @@ class DriftMonitor {
   std::thread thread_;
 };
 
-std::string ModelDriftReportJson(const ModelDriftReport& r);
+// `histograms`: each signal's reference-vs-window histogram too (as "histogram":
+// {edges | categories, reference, current}).
+std::string ModelDriftReportJson(const ModelDriftReport& r, bool histograms = false);
 
 }  // namespace closedloop

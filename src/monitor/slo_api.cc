@@ -11,6 +11,15 @@ namespace http = boost::beast::http;
 void SloApi::Register(Router& router) {
   router.Add(http::verb::get, "/v1/slo", [this](RequestContext& c) { Slo(c); });
   router.Add(http::verb::get, "/v1/alerts", [this](RequestContext& c) { Alerts(c); });
+  router.Add(http::verb::get, "/v1/metrics/history", [this](RequestContext& c) { History(c); });
+}
+
+void SloApi::History(RequestContext& ctx) {
+  auto minutes = QueryInt(std::string(ctx.request.target()), "minutes", 60, 1, 10080);
+  if (!minutes.ok()) return ctx.Error(minutes.status());
+  if (history_ == nullptr) return ctx.Json(200, MetricsHistoryJson(0, {}));
+  const int64_t since = history_->NowMs() - *minutes * 60000;
+  ctx.Json(200, MetricsHistoryJson(history_->interval_ms(), history_->Points(since)));
 }
 
 void SloApi::Slo(RequestContext& ctx) {

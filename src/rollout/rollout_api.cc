@@ -39,7 +39,9 @@ void RolloutApi::Register(Router& router) {
   router.Add(http::verb::get, "/v1/rollouts/{id}", [this](RequestContext& c) { Get(c); });
   router.Add(http::verb::post, "/v1/rollouts", [this](RequestContext& c) { Start(c); });
   router.Add(http::verb::post, "/v1/rollouts/{id}/rollback",
-             [this](RequestContext& c) { Rollback(c); });
+             [this](RequestContext& c) { End(c, false); });
+  router.Add(http::verb::post, "/v1/rollouts/{id}/promote",
+             [this](RequestContext& c) { End(c, true); });
 }
 
 void RolloutApi::List(RequestContext& ctx) {
@@ -108,14 +110,15 @@ void RolloutApi::Start(RequestContext& ctx) {
   ctx.Json(201, RolloutJson(*row, false));
 }
 
-void RolloutApi::Rollback(RequestContext& ctx) {
+void RolloutApi::End(RequestContext& ctx, bool promote) {
   std::string reason = "no reason given";
   if (!ctx.request.body().empty()) {
     auto fields = StringFields(ctx.request.body(), {"reason"});
     if (!fields.ok()) return ctx.Error(fields.status());
     if (fields->count("reason")) reason = (*fields)["reason"];
   }
-  auto row = controller_.Rollback(std::string(ctx.Param("id")), reason);
+  std::string id(ctx.Param("id"));
+  auto row = promote ? controller_.Promote(id, reason) : controller_.Rollback(id, reason);
   if (!row.ok()) return ctx.Error(row.status());
   ctx.Json(200, RolloutJson(*row, true));
 }

@@ -4,6 +4,7 @@
 //   POST /v1/rollouts {model, version}                  start (201); 409 when one is active,
 //                                                       the version is the champion or not served
 //   POST /v1/rollouts/{id}/rollback {reason?}           roll back by hand; 409 when ended
+//   POST /v1/rollouts/{id}/promote {reason?}            promote by hand (now); 409 when ended
 // Thread safety: handlers run on any io thread; the controller serializes.
 #pragma once
 
@@ -21,7 +22,7 @@ class RolloutApi {
   void List(RequestContext& ctx);
   void Get(RequestContext& ctx);
   void Start(RequestContext& ctx);
-  void Rollback(RequestContext& ctx);
+  void End(RequestContext& ctx, bool promote);  // POST .../rollback or .../promote
   RolloutController& controller_;
 };
 

@@ -223,19 +223,30 @@ void RolloutController::Finish(Active& a, const std::string& state, RolloutDecis
 }
 
 StatusOr<RolloutRow> RolloutController::Rollback(const std::string& id, const std::string& reason) {
+  return EndByHand(id, "rollback", reason);
+}
+
+StatusOr<RolloutRow> RolloutController::Promote(const std::string& id, const std::string& reason) {
+  return EndByHand(id, "promote", reason);
+}
+
+StatusOr<RolloutRow> RolloutController::EndByHand(const std::string& id,
+                                                  const std::string& decision,
+                                                  const std::string& reason) {
+  const bool promote = decision == "promote";
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [model, a] : active_) {
     if (a.row.id != id) continue;
     StageEvidence e = a.recorder->Snapshot();
     (void)FillScores(a.row, e);
     StageDecision d;
-    d.verdict = Verdict::kRollback;
-    d.reasons.push_back("rolled back by hand: " + reason);
+    d.verdict = promote ? Verdict::kAdvance : Verdict::kRollback;
+    d.reasons.push_back((promote ? "promoted by hand: " : "rolled back by hand: ") + reason);
     int64_t now = clock_.NowUnixMillis();
     a.row.evidence_json = EvidenceJson(e, d);
     RolloutRow row = a.row;
-    Finish(a, "rolled_back",
-           {now, row.state, row.traffic_percent, "rollback", d.reasons[0], row.evidence_json});
+    Finish(a, promote ? "promoted" : "rolled_back",
+           {now, row.state, row.traffic_percent, decision, d.reasons[0], row.evidence_json});
     return store_->Get(id);
   }
   ASSIGN_OR_RETURN(RolloutRow row, store_->Get(id));

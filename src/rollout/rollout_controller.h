@@ -56,6 +56,9 @@ class RolloutController {
   StatusOr<RolloutRow> Start(const std::string& model, int64_t challenger_version);
   // Rolls an active rollout back by hand (FailedPrecondition if it has ended).
   StatusOr<RolloutRow> Rollback(const std::string& id, const std::string& reason);
+  // Promotes an active rollout by hand, at whatever stage it is (the decision is
+  // stored with the evidence so far); FailedPrecondition if it has ended.
+  StatusOr<RolloutRow> Promote(const std::string& id, const std::string& reason);
   // One evaluation of every active rollout (and auto-start).
   void Tick();
   void StartBackground();
@@ -76,6 +79,9 @@ class RolloutController {
   Status FillScores(const RolloutRow& row, StageEvidence& e);
   void Finish(Active& a, const std::string& state, RolloutDecisionRow decision);
   void AutoStart();
+  // Ends the active rollout `id` by hand with `decision` (promote | rollback).
+  StatusOr<RolloutRow> EndByHand(const std::string& id, const std::string& decision,
+                                 const std::string& reason);
 
   const RolloutConfig config_;
   std::unique_ptr<RolloutStore> store_;

@@ -301,20 +301,28 @@ void RegistryApi::Register(Router& router) {
           return version_reply(c, v);
         }));
 
-  router.Add(
-      http::verb::get, "/v1/models/{name}/versions/{version}/card", [this](RequestContext& c) {
-        int64_t version = 0;
-        std::string_view text = c.Param("version");
-        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-        if (ec != std::errc() || ptr != text.data() + text.size()) {
-          return c.Error(InvalidArgument("version '" + std::string(text) + "' is not a number"));
-        }
-        auto v = registry_.GetModelVersion(std::string(c.Param("name")), version);
-        if (!v.ok()) return c.Error(v.status());
-        c.status = 200;
-        c.content_type = "text/markdown; charset=utf-8";
-        c.body = v->model_card;
-      });
+  // A version's model card (markdown) and its full evaluation (metrics.json: the
+  // validation and test reports with per-class metrics, confusion matrix and
+  // reliability bins), for the console.
+  for (bool card : {true, false}) {
+    router.Add(
+        http::verb::get,
+        std::string("/v1/models/{name}/versions/{version}/") + (card ? "card" : "metrics"),
+        [this, card](RequestContext& c) {
+          int64_t version = 0;
+          std::string_view text = c.Param("version");
+          auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+          if (ec != std::errc() || ptr != text.data() + text.size()) {
+            return c.Error(InvalidArgument("version '" + std::string(text) + "' is not a number"));
+          }
+          auto v = registry_.GetModelVersion(std::string(c.Param("name")), version);
+          if (!v.ok()) return c.Error(v.status());
+          if (!card) return c.Json(200, v->metrics_json.empty() ? "{}" : v->metrics_json);
+          c.status = 200;
+          c.content_type = "text/markdown; charset=utf-8";
+          c.body = v->model_card;
+        });
+  }
 }
 
 }  // namespace closedloop

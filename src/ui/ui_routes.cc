@@ -81,7 +81,11 @@ void RegisterUiRoutes(Router& router, AuthAdmission* auth, bool tls) {
     c.content_type = "text/plain";
     c.body = "";
   });
-  router.Add(http::verb::get, "/ui/", [](RequestContext& c) { Serve(c, "index.html"); });
+  // Every console page is console.html; its script draws the page of the path.
+  for (const char* page :
+       {"/ui/", "/ui/models", "/ui/runs", "/ui/drift", "/ui/feedback", "/ui/rollouts"}) {
+    router.Add(http::verb::get, page, [](RequestContext& c) { Serve(c, "console.html"); });
+  }
   router.Add(http::verb::get, "/ui/login", [](RequestContext& c) { Serve(c, "login.html"); });
   router.Add(http::verb::get, "/ui/label", [](RequestContext& c) { Serve(c, "label.html"); });
   router.Add(http::verb::get, "/ui/assets/{name}", [](RequestContext& c) {

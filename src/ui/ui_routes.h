@@ -1,6 +1,8 @@
 // The web console's routes (public: the pages hold no data; every figure comes
 // from the JSON APIs, called by the page with the session cookie):
-//   GET  /ui/                 the console's start page (links to the pages)
+//   GET  /ui/                 overview: traffic, latency, SLOs, alerts
+//   GET  /ui/models|runs|drift|feedback|rollouts   the console's other pages
+//        (all console.html; console.js loads page-NAME.js, which reads the JSON APIs)
 //   GET  /ui/login            sign in with an API key or a JWT
 //   GET  /ui/label            the labeling page (learn/labeling_api.h)
 //   GET  /ui/assets/{name}    scripts and styles (src/ui/assets)

@@ -16,27 +16,7 @@
   let highlight = 0;
   let busy = false;
 
-  function csrf() {
-    const m = document.cookie.match(/(?:^|;\s*)closedloop_csrf=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : '';
-  }
-
-  async function api(method, path, body) {
-    const headers = {Accept: 'application/json'};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method !== 'GET') headers['X-CSRF-Token'] = csrf();
-    const r = await fetch(path, {
-      method, headers, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (r.status === 401) {
-      location.href = '/ui/login?next=' + encodeURIComponent(location.pathname + location.search);
-      throw new Error('signed out');
-    }
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(data.error || 'HTTP ' + r.status);
-    return data;
-  }
+  const api = cl.api;  // console.js: session cookie, CSRF header, 401 → login
 
   function say(text, kind) {
     $('status').className = 'status' + (kind ? ' ' + kind : '');
