@@ -4,7 +4,10 @@
 
 #include <simdjson.h>
 
+#include <map>
+
 #include "core/json_writer.h"
+#include "core/sha256.h"
 #include "ui/ui_assets.h"
 
 namespace closedloop {
@@ -32,17 +35,40 @@ const UiAsset* FindAsset(std::string_view name) {
   return nullptr;
 }
 
-void Secure(RequestContext& ctx) {
+void Secure(RequestContext& ctx, bool no_store = true) {
   ctx.headers.emplace_back("Content-Security-Policy", kCsp);
   ctx.headers.emplace_back("X-Content-Type-Options", "nosniff");
   ctx.headers.emplace_back("Referrer-Policy", "no-referrer");
-  ctx.headers.emplace_back("Cache-Control", "no-store");
+  ctx.headers.emplace_back("Cache-Control", no_store ? "no-store" : "no-cache");
 }
 
+// The asset's entity tag: a hash of its bytes, computed once per process.
+const std::string& AssetTag(const UiAsset& a) {
+  static const std::map<std::string_view, std::string> tags = [] {
+    std::map<std::string_view, std::string> out;
+    for (const UiAsset& x : UiAssets()) out[x.name] = "\"" + Sha256Hex(x.bytes).substr(0, 32) + "\"";
+    return out;
+  }();
+  return tags.at(a.name);
+}
+
+// Pages are never stored (they are the same for everyone but may change with the
+// sign-in); scripts and styles are revalidated by their entity tag (304 when unchanged).
 void Serve(RequestContext& ctx, std::string_view name) {
-  Secure(ctx);
+  Secure(ctx, name.ends_with(".html"));
   const UiAsset* a = FindAsset(name);
   if (a == nullptr) return ctx.Error(NotFound("no console asset '" + std::string(name) + "'"));
+  if (!name.ends_with(".html")) {
+    const std::string& tag = AssetTag(*a);
+    ctx.headers.emplace_back("ETag", tag);
+    auto match = ctx.request.find(http::field::if_none_match);
+    if (match != ctx.request.end() && match->value() == tag) {
+      ctx.status = 304;
+      ctx.content_type = std::string(ContentType(name));
+      ctx.body.clear();
+      return;
+    }
+  }
   ctx.status = 200;
   ctx.content_type = std::string(ContentType(name));
   ctx.body = std::string(a->bytes);

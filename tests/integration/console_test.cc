@@ -173,6 +173,7 @@ TEST_F(ConsoleTest, EveryPageDrawsTheTrafficAndTheButtonsPromoteAndRollBack) {
     EXPECT_GT(std::stoi(charts[c]), 0) << c << "\n" << out;
   }
   EXPECT_EQ(Lines(out, "page").size(), 6u) << out;
+  EXPECT_EQ(Lines(out, "compare")["runs/metric:train_loss"], "2") << out;  // two runs' curves
   auto topics = Lines(out, "topic_predictions");
   ASSERT_EQ(topics.size(), 1u) << out;
   EXPECT_NE(out.find("csrf_missing 403"), std::string::npos) << out;

@@ -3,7 +3,8 @@
 // checks that its charts drew points, screenshots it, and acts on the rollout with
 // the page's buttons. Driven by tests/integration/console_test.cc and
 // bench/console_bench.sh. Prints one line per finding:
-//   login ok | page NAME load_ms MS | chart NAME/CHART POINTS | topic_predictions N |
+//   login ok | page NAME load_ms MS | chart NAME/CHART POINTS | compare runs/CHART SERIES |
+//   topic_predictions N |
 //   csrf_missing STATUS | clicked promote|rollback ID | outside_requests N |
 //   csp_violations N | page_errors N
 // Usage: node console_pages.js BASE_URL TOKEN SCREENSHOT_DIR [pages|promote|rollback] [ROUNDS]
@@ -59,6 +60,20 @@ async function main() {
             const points = await c.$eval('.chart', (e) => e.dataset.points);
             const canvas = await c.$('canvas');
             console.log(`chart ${name}/${chartName} ${canvas ? points : 0}`);
+          }
+          if (name === 'runs') {
+            // Compare two runs side by side: one curve per run in each chart.
+            const boxes = await page.$$('input[data-run]');
+            if (boxes.length >= 2) {
+              for (const b of boxes.slice(0, 2)) await b.check();
+              await page.click('#compare');
+              await page.waitForURL(/[?&]runs=/);
+              await page.waitForSelector('body[data-ready="1"]');
+              const series = await page.$eval('[data-chart="metric:train_loss"] .chart',
+                                               (e) => e.dataset.series);
+              console.log(`compare runs/metric:train_loss ${series}`);
+              await page.screenshot({path: path.join(shots, 'console-runs-compare.png'), fullPage: true});
+            }
           }
           if (name === 'feedback') {
             const button = await page.$('[data-topic-predictions]');

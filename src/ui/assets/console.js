@@ -2,8 +2,9 @@
 // What every console page shares: the API client (session cookie, CSRF header on
 // state-changing calls, 401 → login), the header, a DOM builder that only ever sets
 // text (never HTML from the server), number formats and uPlot charts.
-// Exposed as window.cl; each page's code (page-NAME.js, loaded for its path)
-// registers with cl.page(name, render), render returning the page's content.
+// Exposed as window.cl; each page's code (page-NAME.js, all loaded by
+// console.html so no script waits for another round trip) registers with
+// cl.page(name, render); the page of the path renders, returning its content.
 (function () {
   const PAGES = [
     ['overview', '/ui/', 'Overview'], ['models', '/ui/models', 'Models'],
@@ -182,9 +183,6 @@
       if (document.getElementById('bar')) header(entryOfPath()[0]);
       return;
     }
-    const script = document.createElement('script');
-    script.src = '/ui/assets/page-' + entryOfPath()[0] + '.js';
-    script.addEventListener('load', start);
-    document.head.appendChild(script);
+    start();
   });
 })();

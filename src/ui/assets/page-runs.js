@@ -59,12 +59,15 @@ cl.page('runs', async (params) => {
   root.appendChild(section(shown.length > 1 ? 'Compare ' + shown.length + ' runs' : 'Run ' + names[0],
     el('div.row', el('div.grow', el('h3', 'Parameters'), table(['parameter'].concat(names), rowsOf(paramKeys, paramOf))),
        el('div.grow', el('h3', 'Metrics (last value)'), table(['metric'].concat(names), rowsOf(metricKeys, metricOf))))));
-  // Curves: the history of each metric logged at more than one step.
-  const histories = await Promise.all(shown.flatMap((r) => metricKeys.map((k) =>
+  // Curves: the history of each metric logged at more than one step (its latest
+  // value has a step above 0; final metrics are logged at step 0).
+  const curveKeys = metricKeys.filter((k) => shown.some((r) =>
+    (r.data.metrics || []).some((m) => m.key === k && m.step > 0)));
+  const histories = await Promise.all(shown.flatMap((r) => curveKeys.map((k) =>
     api('GET', '/api/2.0/mlflow/metrics/get-history?run_id=' + r.info.run_id + '&metric_key=' + encodeURIComponent(k))
       .then((h) => ({run: r, key: k, points: (h.metrics || []).sort((a, b) => a.step - b.step)})))));
   const curves = el('div.charts');
-  for (const k of metricKeys) {
+  for (const k of curveKeys) {
     const per = histories.filter((h) => h.key === k);
     if (!per.some((h) => h.points.length > 1)) continue;
     const steps = [...new Set(per.flatMap((h) => h.points.map((p) => p.step)))].sort((a, b) => a - b);
