@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "feedback/optional_values.h"
 #include "feedback/scores.h"
 
 namespace closedloop {
@@ -21,20 +22,6 @@ StatusOr<SqliteStatement> Query(SqliteDb& db, const std::string& sql, const std:
   q.BindText(1, model);
   q.BindInt(2, since);
   return q;
-}
-
-std::optional<double> OptionalColumn(const SqliteStatement& q, int i) {
-  if (!q.ColumnTextOrNull(i)) return std::nullopt;
-  return q.ColumnDouble(i);
-}
-
-void Optional(JsonWriter& w, const char* key, const std::optional<double>& v) {
-  w.Key(key);
-  if (v) {
-    w.Double(*v);
-  } else {
-    w.Null();
-  }
 }
 
 }  // namespace
@@ -154,20 +141,20 @@ std::string FeedbackSummaryJson(const FeedbackSummary& s) {
   JsonWriter w;
   w.BeginObject().Key("model").String(s.model).Key("since_ms").Int(s.since_ms);
   w.Key("predictions").Int(s.predictions).Key("feedback").Int(s.feedback);
-  Optional(w, "mean_implicit_score", s.mean_implicit);
-  Optional(w, "mean_explicit_score", s.mean_explicit);
+  OptionalField(w, "mean_implicit_score", s.mean_implicit);
+  OptionalField(w, "mean_explicit_score", s.mean_explicit);
   w.Key("ratings").BeginObject();
   for (size_t i = 0; i < 5; ++i) w.Key(std::to_string(i + 1)).Int(s.ratings[i]);
   w.EndObject();
-  Optional(w, "mean_rating", s.mean_rating);
+  OptionalField(w, "mean_rating", s.mean_rating);
   w.Key("nps_answers").Int(s.nps_answers);
-  Optional(w, "nps", s.nps);
+  OptionalField(w, "nps", s.nps);
   w.Key("click_signals").Int(s.click_signals);
-  Optional(w, "click_through_rate", s.click_through_rate);
+  OptionalField(w, "click_through_rate", s.click_through_rate);
   w.Key("escalations").Int(s.escalations);
-  Optional(w, "escalation_rate", s.escalation_rate);
+  OptionalField(w, "escalation_rate", s.escalation_rate);
   w.Key("human_labels").Int(s.human_labels);
-  Optional(w, "label_agreement", s.label_agreement);
+  OptionalField(w, "label_agreement", s.label_agreement);
   if (s.topics) {
     w.Key("topics").BeginObject().Key("k").Uint(s.topics->k);
     w.Key("silhouette").Double(s.topics->silhouette).Key("clusters").BeginArray();

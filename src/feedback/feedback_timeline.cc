@@ -1,22 +1,9 @@
 #include "feedback/feedback_timeline.h"
 
 #include "core/json_writer.h"
+#include "feedback/optional_values.h"
 
 namespace closedloop {
-
-namespace {
-
-std::optional<double> OptionalColumn(const SqliteStatement& q, int i) {
-  if (!q.ColumnTextOrNull(i)) return std::nullopt;
-  return q.ColumnDouble(i);
-}
-
-void Optional(JsonWriter& w, const char* key, const std::optional<double>& v) {
-  w.Key(key);
-  v ? w.Double(*v) : w.Null();
-}
-
-}  // namespace
 
 StatusOr<std::vector<FeedbackBucket>> FeedbackTimeline(SqliteDb& db, const std::string& model,
                                                        int64_t since_ms, int64_t until_ms,
@@ -89,15 +76,15 @@ std::string FeedbackTimelineJson(const std::string& model, int64_t since_ms, int
   for (const auto& b : buckets) {
     w.BeginObject().Key("start_ms").Int(b.start_ms).Key("predictions").Int(b.predictions);
     w.Key("feedback").Int(b.feedback).Key("ratings").Int(b.ratings);
-    Optional(w, "mean_rating", b.mean_rating);
+    OptionalField(w, "mean_rating", b.mean_rating);
     w.Key("nps_answers").Int(b.nps_answers);
-    Optional(w, "nps", b.nps);
+    OptionalField(w, "nps", b.nps);
     w.Key("click_signals").Int(b.click_signals);
-    Optional(w, "click_through_rate", b.click_through_rate);
+    OptionalField(w, "click_through_rate", b.click_through_rate);
     w.Key("escalations").Int(b.escalations);
-    Optional(w, "escalation_rate", b.escalation_rate);
-    Optional(w, "mean_explicit_score", b.mean_explicit);
-    Optional(w, "mean_implicit_score", b.mean_implicit);
+    OptionalField(w, "escalation_rate", b.escalation_rate);
+    OptionalField(w, "mean_explicit_score", b.mean_explicit);
+    OptionalField(w, "mean_implicit_score", b.mean_implicit);
     w.EndObject();
   }
   w.EndArray().EndObject();

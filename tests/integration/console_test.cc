@@ -52,14 +52,9 @@ default_reply = "About {intent}."
               "[rollout]\nauto_start = false\nshadow_share = 0\ncanary_steps = [50, 100]\n"
               "min_requests = 100000\nmin_feedback = 100000\nevaluate_interval_ms = 200\n",
           /*install_model=*/false);
-    auto key = [&](const std::string& name, const std::string& scope) {
-      auto k = RunClosedloop("keys create --data-dir " + dir_.path() + " --name " + name +
-                             " --scope " + scope);
-      EXPECT_EQ(k.exit_code, 0) << k.output;
-      return k.output.substr(0, k.output.find('\n'));
-    };
-    admin_ = key("ops", "admin");
-    viewer_ = key("viewer", "metrics");
+    admin_ = CreateApiKey(dir_.path(), "ops", "admin");
+    viewer_ = CreateApiKey(dir_.path(), "viewer", "metrics");
+    ASSERT_FALSE(admin_.empty() || viewer_.empty());
   }
   std::vector<std::pair<std::string, std::string>> As(const std::string& k) {
     return {{"Content-Type", "application/json"}, {"X-Api-Key", k}};

@@ -393,15 +393,10 @@ class LabelingAuthTest : public LabelingTest {
  protected:
   void SetUp() override {
     Start(LabelingConfig("[auth]\nenabled = true\n"));
-    auto make = [&](const std::string& name, const std::string& scope) {
-      auto k = RunClosedloop("keys create --data-dir " + dir_.path() + " --name " + name +
-                             " --scope " + scope);
-      EXPECT_EQ(k.exit_code, 0) << k.output;
-      return k.output.substr(0, k.output.find('\n'));
-    };
-    admin_ = make("ops", "admin");
-    alice_ = make("alice", "label");
-    bob_ = make("bob", "predict");
+    admin_ = CreateApiKey(dir_.path(), "ops", "admin");
+    alice_ = CreateApiKey(dir_.path(), "alice", "label");
+    bob_ = CreateApiKey(dir_.path(), "bob", "predict");
+    ASSERT_FALSE(admin_.empty() || alice_.empty() || bob_.empty());
   }
   std::vector<std::pair<std::string, std::string>> Key(const std::string& k) {
     return {{"Content-Type", "application/json"}, {"X-Api-Key", k}};

@@ -33,4 +33,12 @@ double Field(const std::string& output, const std::string& key) {
   return std::stod(m[2]);
 }
 
+std::string CreateApiKey(const std::string& data_dir, const std::string& name,
+                         const std::string& scope) {
+  auto k =
+      RunClosedloop("keys create --data-dir " + data_dir + " --name " + name + " --scope " + scope);
+  if (k.exit_code != 0) return "";
+  return k.output.substr(0, k.output.find('\n'));
+}
+
 }  // namespace closedloop::testing
