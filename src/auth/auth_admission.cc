@@ -54,7 +54,7 @@ AuthAdmission::AuthAdmission(const AuthConfig& config, JwtVerifier jwt, ApiKeySt
                                    {"reason"})) {}
 
 std::string_view AuthAdmission::RequiredScope(std::string_view route, bool public_metrics) {
-  if (StartsWith(route, "/v2/health/")) return "";
+  if (StartsWith(route, "/v2/health/") || route == "/health") return "";
   if (route == "/ui" || StartsWith(route, "/ui/")) return "";  // pages hold no data
   if (route == "/metrics") return public_metrics ? "" : "metrics";
   if (route == "/v1/slo" || route == "/v1/alerts" || route == "/v1/drift" ||
@@ -70,8 +70,9 @@ std::string_view AuthAdmission::RequiredScope(std::string_view route, bool publi
       (StartsWith(route, "/v1/labeling/tasks/") && route.ends_with("/annotations"))) {
     return "label";
   }
-  if (route == "/v1/predict" || route == "/v1/stream" || StartsWith(route, "/v1/predictions/") ||
-      route == "/v1/models" || route == "/v2" || route == "/v1/support/inquiries" ||
+  if (route == "/v1/predict" || route == "/v1/inference" || route == "/v1/stream" ||
+      StartsWith(route, "/v1/predictions/") || route == "/v1/models" || route == "/v2" ||
+      route == "/v1/support/inquiries" ||
       (StartsWith(route, "/v2/models/") && !StartsWith(route, "/v2/repository"))) {
     return "predict";
   }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "learn/image_trainer.h"
 #include "learn/register_training.h"
 #include "learn/tabular_trainer.h"
 #include "learn/text_trainer.h"
@@ -217,12 +218,76 @@ void AddTrainTabular(CLI::App* train, int& exit_code) {
   });
 }
 
+void AddTrainImage(CLI::App* train, int& exit_code) {
+  auto o = std::make_shared<ImageTrainOptions>();
+  auto tracking = std::make_shared<TrackingFlags>();
+  CLI::App* img = train->add_subcommand(
+      "image", "Image classifier (ONNX) from a CSV of pixel rows or a folder of label folders");
+  img->add_option("--input", o->input,
+                  "A CSV (or .csv.gz) of pixel rows, or a folder with one folder of PNG/JPEG "
+                  "files per label")
+      ->required()
+      ->check(CLI::ExistingPath);
+  img->add_option("--label-col", o->label_col, "CSV with a header: the label column")
+      ->capture_default_str();
+  img->add_option("--width", o->width, "Image width (CSV default: square)")
+      ->check(CLI::Range(1, 4096));
+  img->add_option("--height", o->height, "Image height")->check(CLI::Range(1, 4096));
+  img->add_option("--channels", o->channels, "1 (grey) or 3 (RGB)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({1, 3}));
+  img->add_option("--pixel-max", o->pixel_max, "CSV: the value of a white pixel (16 for digits)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  img->add_option("--output", o->output_dir, "Output directory, e.g. models/NAME/1");
+  img->add_flag("--overwrite", o->overwrite, "Replace an existing output directory");
+  img->add_option("--hidden", o->hidden)->capture_default_str()->check(CLI::Range(2, 4096));
+  img->add_option("--epochs", o->epochs)->capture_default_str()->check(CLI::Range(1, 10000));
+  img->add_option("--batch-size", o->batch_size)->capture_default_str()->check(CLI::Range(1, 4096));
+  img->add_option("--learning-rate", o->learning_rate)
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
+  img->add_option("--validation-fraction", o->validation_fraction)
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.5));
+  img->add_option("--test-fraction", o->test_fraction, "Stratified test split (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  img->add_option("--thumbnail-px", o->thumbnail_px,
+                  "Longest side of the thumbnail logged with each prediction (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  img->add_option("--seed", o->seed)->capture_default_str();
+  tracking->Add(img);
+  img->callback([o, tracking, &exit_code] {
+    if (!tracking->Prepare(o->output_dir, "train image")) {
+      exit_code = 2;
+      return;
+    }
+    auto r = TrainImageClassifier(*o);
+    if (!r.ok()) {
+      std::cerr << "closedloop train image: " << r.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "model: " << r->model_path << "\nmodel_bytes: " << r->model_bytes
+              << "\nimage: " << r->width << "x" << r->height << "x" << r->channels
+              << "\ntrain_rows: " << r->train_rows << "\nlabels: " << r->labels.size()
+              << "\nbest_epoch: " << r->best_epoch << "\ntrain_seconds: " << r->train_seconds
+              << "\n";
+    PrintReport("validation", r->validation);
+    if (r->test) PrintReport("test", *r->test);
+    exit_code = tracking->Finish(o->output_dir, ImageRunRecord(*o, *r), "train image");
+  });
+}
+
 }  // namespace
 
 void AddTrainCommand(CLI::App& app, int& exit_code) {
   CLI::App* train = app.add_subcommand("train", "Train a model");
   train->require_subcommand(1);
   AddTrainTabular(train, exit_code);
+  AddTrainImage(train, exit_code);
 
   auto o = std::make_shared<TextTrainOptions>();
   auto tracking = std::make_shared<TrackingFlags>();

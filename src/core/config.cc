@@ -139,11 +139,14 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     }
   }
   if (const auto* s = Section(root, "serving")) {
-    RETURN_IF_ERROR(
-        CheckKeys(*s, "serving", {"model_repository", "max_text_bytes", "poll_repository_ms"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "serving",
+        {"model_repository", "max_text_bytes", "image_body_limit_bytes", "poll_repository_ms"}));
     RETURN_IF_ERROR(Read(*s, "serving", "poll_repository_ms", c.serving.poll_repository_ms));
     RETURN_IF_ERROR(Read(*s, "serving", "model_repository", c.serving.model_repository));
     RETURN_IF_ERROR(Read(*s, "serving", "max_text_bytes", c.serving.max_text_bytes));
+    RETURN_IF_ERROR(
+        Read(*s, "serving", "image_body_limit_bytes", c.serving.image_body_limit_bytes));
   }
   if (const auto* s = Section(root, "prediction_log")) {
     RETURN_IF_ERROR(

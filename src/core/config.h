@@ -47,6 +47,9 @@ struct ServerConfig {
 struct ServingConfig {
   std::string model_repository;  // empty: <data_dir>/models
   size_t max_text_bytes = 10000;
+  // Body limit of POST /v1/predict and /v1/inference, which carry images (a 224x224x3
+  // JSON tensor is about 1.5 MB); 0: server.body_limit_bytes.
+  size_t image_body_limit_bytes = 16 << 20;
   int poll_repository_ms = 2000;  // > 0: reload changed models every this many ms; 0: never
 };
 
@@ -160,6 +163,7 @@ struct SloConfig {
   int64_t window_days = 28;           // compliance period of the error budget
   // Route labels that count (metrics' `route`); the inference and feedback routes by default.
   std::vector<std::string> routes = {"/v1/predict",
+                                     "/v1/inference",
                                      "/v2/models/{model}/infer",
                                      "/v2/models/{model}/versions/{version}/infer",
                                      "/v1/support/inquiries",
@@ -216,7 +220,8 @@ struct RateLimitConfig {
   double failed_auth_rate = 0.5;
   double failed_auth_burst = 30;
   size_t max_keys = 100000;  // buckets kept at most (idle full buckets are evicted first)
-  std::vector<std::string> exempt_routes = {"/v2/health/live", "/v2/health/ready", "/metrics"};
+  std::vector<std::string> exempt_routes = {"/v2/health/live", "/v2/health/ready", "/health",
+                                            "/metrics"};
 };
 
 // W3C trace context and span export (monitor/otlp_exporter.h).

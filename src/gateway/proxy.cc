@@ -56,8 +56,9 @@ bool Idempotent(const HttpRequest& req) {
   std::string_view path = target.substr(0, target.find('?'));
   // A prediction has no side effect a second try could repeat harmfully: the
   // replica that answers logs it under the id it returns.
-  return path == "/v1/predict" || (path.starts_with("/v2/models/") && path.size() > 6 &&
-                                   path.substr(path.size() - 6) == "/infer");
+  return path == "/v1/predict" || path == "/v1/inference" ||
+         (path.starts_with("/v2/models/") && path.size() > 6 &&
+          path.substr(path.size() - 6) == "/infer");
 }
 
 struct Answer {

@@ -116,6 +116,40 @@ TrainingRunRecord TextRunRecord(const TextTrainOptions& o, const TextTrainResult
   return rec;
 }
 
+TrainingRunRecord ImageRunRecord(const ImageTrainOptions& o, const ImageTrainResult& r) {
+  TrainingRunRecord rec;
+  rec.source = "closedloop train image";
+  rec.run_name = RunName(r.model_path);
+  rec.train_seconds = r.train_seconds;
+  rec.params = {{"input", o.input},
+                {"size", std::to_string(r.width) + "x" + std::to_string(r.height) + "x" +
+                             std::to_string(r.channels)},
+                {"pixel_max", std::to_string(o.pixel_max)},
+                {"hidden", std::to_string(o.hidden)},
+                {"epochs", std::to_string(o.epochs)},
+                {"batch_size", std::to_string(o.batch_size)},
+                {"learning_rate", std::to_string(o.learning_rate)},
+                {"weight_decay", std::to_string(o.weight_decay)},
+                {"validation", SplitParam({}, o.validation_fraction)},
+                {"test", SplitParam({}, o.test_fraction)},
+                {"seed", std::to_string(o.seed)},
+                {"architecture", "flatten-dense-relu-dense-softmax"}};
+  auto& m = rec.metrics;
+  for (const auto& [epoch, loss] : r.train_loss) m.push_back({"train_loss", loss, 0, epoch});
+  for (const auto& [epoch, acc] : r.validation_accuracy) {
+    m.push_back({"validation_accuracy_curve", acc, 0, epoch});
+  }
+  m.push_back({"train_rows", static_cast<double>(r.train_rows), 0, 0});
+  m.push_back({"labels", static_cast<double>(r.labels.size()), 0, 0});
+  m.push_back({"train_seconds", r.train_seconds, 0, 0});
+  m.push_back({"best_epoch", static_cast<double>(r.best_epoch), 0, 0});
+  m.push_back({"model_bytes", static_cast<double>(r.model_bytes), 0, 0});
+  AddReport(m, "validation", r.validation);
+  if (r.test) AddReport(m, "test", *r.test);
+  rec.tags = LineageTags(r.data_sha256, r.train_rows, o.seed, r.model_path, "onnx");
+  return rec;
+}
+
 TrainingRunRecord TabularRunRecord(const TabularTrainOptions& o, const TabularTrainResult& r) {
   TrainingRunRecord rec;
   rec.source = "closedloop train tabular";

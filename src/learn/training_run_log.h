@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "learn/image_trainer.h"
 #include "learn/tabular_trainer.h"
 #include "learn/text_trainer.h"
 #include "tracking/tracking_store.h"
@@ -27,6 +28,7 @@ struct TrainingRunRecord {
 
 TrainingRunRecord TextRunRecord(const TextTrainOptions& o, const TextTrainResult& r);
 TrainingRunRecord TabularRunRecord(const TabularTrainOptions& o, const TabularTrainResult& r);
+TrainingRunRecord ImageRunRecord(const ImageTrainOptions& o, const ImageTrainResult& r);
 
 // Creates `experiment` if needed; returns the run id.
 StatusOr<std::string> LogTrainingRun(TrackingStore& store, const std::string& experiment,

@@ -182,6 +182,20 @@ void FeatureSignals(const ReferenceProfile& ref, const ModelVersion& mv,
   }
 }
 
+// The "embedding" array of a logged image input (serving/image_input.h).
+StatusOr<std::vector<float>> LoggedEmbedding(const std::string& input) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::array arr;
+  if (parser.parse(input)["embedding"].get(arr)) return NotFound("no embedding logged");
+  std::vector<float> v;
+  for (auto e : arr) {
+    double d;
+    if (e.get(d)) return InvalidArgument("a logged embedding holds a non-number");
+    v.push_back(static_cast<float>(d));
+  }
+  return v;
+}
+
 // Dataset drift as Evidently defines it: at least half of the features drifted.
 DriftSignal DatasetDrift(const std::vector<DriftSignal>& signals) {
   int64_t features = 0, drifted = 0;
@@ -296,16 +310,18 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
       if (!w.texts.empty()) {
         std::vector<double> lengths, oov;
         std::vector<std::vector<float>> vectors;
+        const bool image = champion->config.image.has_value();
         for (const auto& t : w.texts) {
+          if (static_cast<int64_t>(vectors.size()) < config_.max_vectors) {
+            // An image's embedding is the penultimate layer the server logged with it.
+            auto v = image ? LoggedEmbedding(t) : champion->backend->SentenceVector(t);
+            if (v.ok()) vectors.push_back(std::move(v).value());
+          }
+          if (image) continue;
           lengths.push_back(static_cast<double>(t.size()));
           if (auto o = champion->backend->OovRate(t); o.ok()) oov.push_back(*o);
-          if (static_cast<int64_t>(vectors.size()) < config_.max_vectors) {
-            if (auto v = champion->backend->SentenceVector(t); v.ok()) {
-              vectors.push_back(std::move(v).value());
-            }
-          }
         }
-        r.signals.push_back(Numeric("text_length", ref.text_length, lengths));
+        if (!image) r.signals.push_back(Numeric("text_length", ref.text_length, lengths));
         if (!ref.oov_rate.empty() && !oov.empty()) {
           r.signals.push_back(Numeric("oov_rate", ref.oov_rate, oov));
         }

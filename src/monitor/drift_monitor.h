@@ -12,6 +12,10 @@
 //   text_length  characters: KS, PSI;            (need stored input texts)
 //   oov_rate     out-of-vocabulary share: KS, PSI;
 //   embedding    sentence vectors: MMD permutation test (WARNING when drifted);
+//                for image models the penultimate-layer activations logged with
+//                each image ([image] embedding_output);
+//   feature:*    tabular models' features; image models' feature:brightness and
+//                feature:contrast (KS, PSI), from the logged image statistics;
 //   label        people's labels in the window (once min_labels arrived):
 //                chi-square, categorical PSI.
 // Fewer than min_window predictions is the "not enough data" state, not an error.

@@ -1,5 +1,6 @@
 #include "serving/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -23,6 +24,94 @@ Status ReadInt(const toml::table& t, std::string_view key, int64_t min, int64_t 
   return OkStatus();
 }
 
+Status ReadString(const toml::table& t, std::string_view key,
+                  std::initializer_list<std::string_view> allowed, std::string& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  auto v = n->value<std::string>();
+  bool ok = v.has_value() &&
+            (allowed.size() == 0 || std::find(allowed.begin(), allowed.end(), *v) != allowed.end());
+  if (!ok) {
+    std::string names;
+    for (auto a : allowed) names += (names.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+    return InvalidArgument("'image." + std::string(key) + "' must be " +
+                           (allowed.size() == 0 ? std::string("a string") : "one of " + names));
+  }
+  out = *v;
+  return OkStatus();
+}
+
+Status ReadChannelValues(const toml::table& t, std::string_view key, int channels, bool positive,
+                         std::vector<double>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  const toml::array* arr = n->as_array();
+  const std::string name = "'image." + std::string(key) + "'";
+  if (arr == nullptr || arr->size() != static_cast<size_t>(channels)) {
+    return InvalidArgument(name + " must be an array of " + std::to_string(channels) +
+                           " numbers (one per channel)");
+  }
+  for (const auto& e : *arr) {
+    auto d = e.value<double>();
+    if (!d || !std::isfinite(*d) || (positive && !(*d > 0))) {
+      return InvalidArgument(name + " must hold finite numbers" +
+                             (positive ? std::string(" greater than 0") : std::string()));
+    }
+    out.push_back(*d);
+  }
+  return OkStatus();
+}
+
+StatusOr<ImageConfig> ParseImageConfig(const toml::table& t) {
+  static const std::set<std::string_view> kKeys = {
+      "width",      "height",       "channels", "layout", "json_layout", "channel_order",
+      "scale",      "mean",         "std",      "input",  "output",      "embedding_output",
+      "max_pixels", "thumbnail_px", "softmax"};
+  for (const auto& [k, v] : t) {
+    if (!kKeys.count(k.str())) {
+      return InvalidArgument("unknown key 'image." + std::string(k.str()) + "'");
+    }
+  }
+  ImageConfig c;
+  if (!t.get("width") || !t.get("height")) {
+    return InvalidArgument("'image.width' and 'image.height' are required");
+  }
+  int64_t v = 0;
+  RETURN_IF_ERROR(ReadInt(t, "width", 1, 16384, v));
+  c.width = static_cast<int>(v);
+  RETURN_IF_ERROR(ReadInt(t, "height", 1, 16384, v));
+  c.height = static_cast<int>(v);
+  v = c.channels;
+  RETURN_IF_ERROR(ReadInt(t, "channels", 1, 3, v));
+  if (v == 2) return InvalidArgument("'image.channels' must be 1 or 3");
+  c.channels = static_cast<int>(v);
+  RETURN_IF_ERROR(ReadString(t, "layout", {"nchw", "nhwc"}, c.layout));
+  RETURN_IF_ERROR(ReadString(t, "json_layout", {"hwc", "chw"}, c.json_layout));
+  RETURN_IF_ERROR(ReadString(t, "channel_order", {"rgb", "bgr"}, c.channel_order));
+  RETURN_IF_ERROR(ReadString(t, "input", {}, c.input));
+  RETURN_IF_ERROR(ReadString(t, "output", {}, c.output));
+  RETURN_IF_ERROR(ReadString(t, "embedding_output", {}, c.embedding_output));
+  if (const toml::node* n = t.get("scale")) {
+    auto d = n->value<double>();
+    if (!d || !std::isfinite(*d) || !(*d > 0)) {
+      return InvalidArgument("'image.scale' must be a number greater than 0");
+    }
+    c.scale = *d;
+  }
+  if (const toml::node* n = t.get("softmax")) {
+    auto b = n->value<bool>();
+    if (!b) return InvalidArgument("'image.softmax' must be true or false");
+    c.softmax = *b;
+  }
+  RETURN_IF_ERROR(ReadChannelValues(t, "mean", c.channels, false, c.mean));
+  RETURN_IF_ERROR(ReadChannelValues(t, "std", c.channels, true, c.std));
+  RETURN_IF_ERROR(ReadInt(t, "max_pixels", 1, 1'000'000'000, c.max_pixels));
+  v = c.thumbnail_px;
+  RETURN_IF_ERROR(ReadInt(t, "thumbnail_px", 0, 256, v));
+  c.thumbnail_px = static_cast<int>(v);
+  return c;
+}
+
 }  // namespace
 
 StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_view source) {
@@ -36,7 +125,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
   }
   static const std::set<std::string_view> kKeys = {
       "flavor",   "top_k",      "labels",    "max_text_bytes", "temperature",
-      "batching", "categories", "oos_score", "oos_threshold"};
+      "batching", "categories", "oos_score", "oos_threshold",  "image"};
   for (const auto& [k, v] : root) {
     if (!kKeys.count(k.str())) return InvalidArgument("unknown key '" + std::string(k.str()) + "'");
   }
@@ -112,6 +201,12 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view toml_text, std::string_v
     RETURN_IF_ERROR(ReadInt(*b, "max_queue_size", 1, 10'000'000, x));
     c.batching.max_queue_size = static_cast<int>(x);
   }
+  if (const toml::node* n = root.get("image")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return InvalidArgument("'image' must be a table");
+    ASSIGN_OR_RETURN(ImageConfig image, ParseImageConfig(*t));
+    c.image = std::move(image);
+  }
   return c;
 }
 
@@ -159,6 +254,31 @@ std::string RenderModelConfig(const ModelConfig& c) {
   batching.insert("max_queue_delay_us", c.batching.max_queue_delay_us);
   batching.insert("max_queue_size", c.batching.max_queue_size);
   root.insert("batching", std::move(batching));
+  if (c.image) {
+    const ImageConfig& im = *c.image;
+    toml::table t;
+    t.insert("width", im.width);
+    t.insert("height", im.height);
+    t.insert("channels", im.channels);
+    t.insert("layout", im.layout);
+    t.insert("json_layout", im.json_layout);
+    t.insert("channel_order", im.channel_order);
+    t.insert("scale", im.scale);
+    auto numbers = [](const std::vector<double>& v) {
+      toml::array a;
+      for (double x : v) a.push_back(x);
+      return a;
+    };
+    if (!im.mean.empty()) t.insert("mean", numbers(im.mean));
+    if (!im.std.empty()) t.insert("std", numbers(im.std));
+    if (!im.input.empty()) t.insert("input", im.input);
+    if (!im.output.empty()) t.insert("output", im.output);
+    if (im.softmax) t.insert("softmax", true);
+    if (!im.embedding_output.empty()) t.insert("embedding_output", im.embedding_output);
+    t.insert("max_pixels", im.max_pixels);
+    t.insert("thumbnail_px", im.thumbnail_px);
+    root.insert("image", std::move(t));
+  }
   std::ostringstream out;
   out << root << "\n";
   return out.str();

@@ -13,6 +13,8 @@
 //   max_batch_size = 32
 //   max_queue_delay_us = 500
 //   max_queue_size = 1024
+//   [image]                          # an image model: input size and preprocessing
+//   width = 8                        #   (serving/image_config.h)
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "serving/image_config.h"
 
 namespace closedloop {
 
@@ -50,6 +53,7 @@ struct ModelConfig {
   std::optional<double> oos_threshold;  // in-scope score below this: out of scope
   BatchingConfig batching;
   std::map<std::string, std::vector<std::string>> categories;  // feature -> values by code
+  std::optional<ImageConfig> image;                            // set: an image model
 };
 
 // The code of `value` among a categorical feature's values, or NaN (missing) for

@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "serving/fasttext_backend.h"
+#include "serving/image_predict.h"
 #include "serving/mlp_backend.h"
 #include "serving/onnx_backend.h"
 #include "serving/xgboost_backend.h"
@@ -164,6 +165,11 @@ StatusOr<std::unique_ptr<ModelVersion>> LoadModelVersion(const std::string& dir,
   if (!config.labels.empty() && config.labels != mv->backend->labels()) {
     return InvalidArgument("labels in " + dir +
                            "/config.toml do not match the labels inside the model file");
+  }
+  if (config.image) {
+    if (Status s = CheckImageModel(*config.image, *mv->backend); !s.ok()) {
+      return InvalidArgument(dir + "/config.toml: " + s.message());
+    }
   }
   mv->config = std::move(config);
   if (mv->config.batching.max_batch_size > 1) {

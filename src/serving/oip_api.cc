@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/base64.h"
 #include "core/json_writer.h"
 #include "core/sha256.h"
+#include "serving/image_input.h"
+#include "serving/image_predict.h"
 #include "serving/infer_request.h"
 #include "serving/infer_response.h"
 #include "serving/triton_model_info.h"
@@ -110,8 +113,8 @@ void OipApi::Register(Router& router) {
     router.Add(http::verb::get, base + "/stats", [this](RequestContext& c) { Stats(c); });
     // JSON, or a JSON header and binary tensor data (application/octet-stream).
     router.Add(
-        http::verb::post, base + "/infer", [this](RequestContext& c) { Infer(c); },
-        BodyMedia::kAny);
+        http::verb::post, base + "/infer", [this](RequestContext& c) { Infer(c); }, BodyMedia::kAny,
+        serving_.image_body_limit_bytes);
   }
 }
 
@@ -210,7 +213,50 @@ struct OipApi::InferCall {
   std::chrono::steady_clock::time_point prepared;  // parsed and checked (compute_input)
   BatchTiming timing;  // filled by the batcher; compute times of an unbatched call too
   bool batched = false;
+  std::vector<PreparedImage> images;  // image models: each row as the log keeps it
 };
+
+namespace {
+
+// An image model's input: a BYTES tensor of encoded images is decoded and
+// preprocessed into the FP32 tensor the model takes; an FP32 tensor is taken as
+// given (already normalized) after a finiteness check. Every row is described
+// for the log.
+Status PrepareImageInputs(InferRequest& req, const Backend& b, const ImageConfig& ic,
+                          std::vector<PreparedImage>& images) {
+  const std::string name = ImageInputName(ic, b);
+  for (Tensor& t : req.inputs) {
+    if (t.name != name) continue;
+    if (const auto* encoded = t.As<std::string>()) {
+      images.clear();
+      for (const std::string& element : *encoded) {
+        // Raw file bytes (binary tensor data), or base64 text in a JSON "data" array.
+        std::string decoded;
+        if (!EncodedImageSize(element).ok()) {
+          if (auto b = Base64Decode(element); b.ok()) decoded = std::move(b).value();
+        }
+        ASSIGN_OR_RETURN(PreparedImage p,
+                         PrepareEncodedImage(decoded.empty() ? element : decoded, ic, name));
+        images.push_back(std::move(p));
+      }
+      std::vector<const PreparedImage*> rows;
+      for (const auto& p : images) rows.push_back(&p);
+      t = ImageBatchTensor(rows, ic, b);
+      for (auto& p : images) std::vector<float>().swap(p.values);
+    } else if (const auto* v = t.As<float>()) {
+      RETURN_IF_ERROR(CheckFiniteImageValues(v->data(), v->size(), name));
+      const size_t per = static_cast<size_t>(ic.width) * ic.height * ic.channels;
+      if (t.shape.size() == 4 && v->size() % per == 0) {
+        for (size_t r = 0; r < v->size() / per; ++r) {
+          images.push_back(DescribeImageTensorRow(v->data() + r * per, ic));
+        }
+      }
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 void OipApi::Fail(RequestContext& ctx, const InferCall& call, const Status& status) {
   if (call.mv) {
@@ -232,15 +278,24 @@ void OipApi::Infer(RequestContext& ctx) {
     if (!n.ok()) return ctx.Error(n.status());
     header_length = *n;
   }
+  auto resolved = Resolve(ctx);
+  if (resolved.ok() && (*resolved)->config.image) {  // BYTES elements are encoded images
+    limits.max_bytes_element = std::max(limits.max_bytes_element, serving_.image_body_limit_bytes);
+  }
   auto req = ParseInferRequest(ctx.request.body(), limits, header_length);
   auto parsed = clock_.MonotonicNow();
   ctx.trace.Add("parse", call->start, parsed);
-  auto resolved = Resolve(ctx);
   if (!resolved.ok()) return ctx.Error(req.ok() ? resolved.status() : req.status());
   call->mv = std::move(resolved).value();
   if (!req.ok()) return Fail(ctx, *call, req.status());
   call->req = std::move(req).value();
   const ModelVersion& m = *call->mv;
+  if (m.config.image) {
+    const auto pre_start = clock_.MonotonicNow();
+    Status s = PrepareImageInputs(call->req, *m.backend, *m.config.image, call->images);
+    ctx.trace.Add("preprocess", pre_start, clock_.MonotonicNow());
+    if (!s.ok()) return Fail(ctx, *call, s);
+  }
   if (Status s = CheckInputs(call->req.inputs, m.backend->InputSpecs(), m.name); !s.ok()) {
     return Fail(ctx, *call, s);
   }
@@ -356,6 +411,7 @@ void OipApi::LogRows(RequestContext& ctx, const InferCall& call, const std::vect
   // the id "<request_id>.<i>", so every row can be fetched and given feedback.
   const ModelVersion& m = *call.mv;
   const Backend& backend = *m.backend;
+  if (m.config.image) return LogImageRows(ctx, call, outputs, end);
   const auto* texts = call.req.inputs.front().As<std::string>();
   auto probs = std::find_if(outputs.begin(), outputs.end(),
                             [](const Tensor& t) { return t.name == "probabilities"; });
@@ -393,6 +449,46 @@ void OipApi::LogRows(RequestContext& ctx, const InferCall& call, const std::vect
     rec.label = backend.labels()[idx[0]];
     rec.confidence = row[idx[0]];
     rec.top_k_json = std::move(top).Take();
+    rec.latency_ms = latency_ms;
+    log_.Append(rec);
+  }
+  ctx.trace.Add("log", log_start, clock_.MonotonicNow());
+}
+
+void OipApi::LogImageRows(RequestContext& ctx, const InferCall& call,
+                          const std::vector<Tensor>& outputs,
+                          std::chrono::steady_clock::time_point end) {
+  // Each image row is logged like a /v1/predict image prediction (ids as LogRows).
+  const ModelVersion& m = *call.mv;
+  const Backend& backend = *m.backend;
+  const ImageConfig& ic = *m.config.image;
+  auto read = ReadImageOutputs(outputs, ic, backend, call.images.size());
+  if (!read.ok() || call.images.empty()) return;
+  const double latency_ms = std::chrono::duration<double, std::milli>(end - call.start).count();
+  const auto log_start = clock_.MonotonicNow();
+  for (size_t i = 0; i < call.images.size(); ++i) {
+    LabelScores top = TopLabels(read->probabilities[i], static_cast<size_t>(m.config.top_k));
+    JsonWriter topj;
+    topj.BeginArray();
+    for (const auto& s : top) {
+      topj.BeginObject().Key("label").String(backend.labels()[s.index]).Key("p").Double(s.p);
+      topj.EndObject();
+    }
+    topj.EndArray();
+    PredictionRecord rec;
+    rec.request_id = std::string(ctx.request_id);
+    if (i > 0) rec.request_id += "." + std::to_string(i);
+    rec.ts_ms = clock_.NowUnixMillis();
+    rec.model = m.name;
+    rec.version = m.version_label;
+    rec.input_sha256 = call.images[i].sha256;
+    if (store_inputs_) {
+      rec.input_text = ImageRecordJson(call.images[i],
+                                       read->embeddings.empty() ? nullptr : &read->embeddings[i]);
+    }
+    rec.label = backend.labels()[top.front().index];
+    rec.confidence = top.front().p;
+    rec.top_k_json = std::move(topj).Take();
     rec.latency_ms = latency_ms;
     log_.Append(rec);
   }

@@ -43,6 +43,8 @@ class OipApi {
   void Respond(RequestContext& ctx, const InferCall& call, StatusOr<std::vector<Tensor>> outputs);
   // Answers with `status` and counts a failed inference of the call's model.
   void Fail(RequestContext& ctx, const InferCall& call, const Status& status);
+  void LogImageRows(RequestContext& ctx, const InferCall& call, const std::vector<Tensor>& outputs,
+                    std::chrono::steady_clock::time_point end);
   void LogRows(RequestContext& ctx, const InferCall& call, const std::vector<Tensor>& outputs,
                std::chrono::steady_clock::time_point end);
   StatusOr<std::shared_ptr<const ModelVersion>> Resolve(RequestContext& ctx);

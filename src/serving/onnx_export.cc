@@ -55,6 +55,16 @@ class GraphBuilder {
     tt->mutable_shape()->add_dim()->set_dim_value(width);
   }
 
+  // A [N, dims...] input with a symbolic batch dimension.
+  void Input(const std::string& name, const std::vector<int64_t>& dims) {
+    auto* v = g_->add_input();
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_param("N");
+    for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+
   // softmax over the last axis of a [N, K] tensor
   void Softmax(const std::string& in, const std::string& out) {
     IntAttr(Node("Softmax", {in}, out), "axis", 1);
@@ -169,6 +179,32 @@ StatusOr<OnnxExportInfo> ExportMlpToOnnx(const MlpModel& model, double temperatu
   }
   Calibrate(b, mean, temperature);
   b.Io(false, "probabilities", k);
+  return WriteModel(m, path, info);
+}
+
+StatusOr<OnnxExportInfo> ExportImageMlpToOnnx(const ImageMlpHead& head, const std::string& path) {
+  const int64_t d = static_cast<int64_t>(head.channels) * head.height * head.width;
+  const int64_t h = head.hidden, k = head.labels;
+  if (d <= 0 || h <= 0 || k <= 0 || head.w1.size() != static_cast<size_t>(h * d) ||
+      head.b1.size() != static_cast<size_t>(h) || head.w2.size() != static_cast<size_t>(k * h) ||
+      head.b2.size() != static_cast<size_t>(k)) {
+    return InvalidArgument("the image MLP's weights do not match its sizes");
+  }
+  onnx::ModelProto m = NewModel("closedloop_image_mlp");
+  GraphBuilder b(m.mutable_graph());
+  OnnxExportInfo info{"image", d, static_cast<int>(k), 0, false};
+  b.Input("image", {head.channels, head.height, head.width});
+  GraphBuilder::IntAttr(b.Node("Flatten", {"image"}, "flat"), "axis", 1);
+  b.Floats("W1", {h, d}, head.w1);
+  b.Floats("B1", {h}, head.b1);
+  b.Floats("W2", {k, h}, head.w2);
+  b.Floats("B2", {k}, head.b2);
+  GraphBuilder::IntAttr(b.Node("Gemm", {"flat", "W1", "B1"}, "pre"), "transB", 1);
+  b.Node("Relu", {"pre"}, "embedding");
+  GraphBuilder::IntAttr(b.Node("Gemm", {"embedding", "W2", "B2"}, "logits"), "transB", 1);
+  b.Softmax("logits", "probabilities");
+  b.Io(false, "probabilities", k);
+  b.Io(false, "embedding", h);
   return WriteModel(m, path, info);
 }
 

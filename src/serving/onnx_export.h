@@ -8,7 +8,11 @@
 //   Linear (fastText, softmax loss): input "sentence_vector" FLOAT [N, dim], the
 //     average of the text's input rows (FastTextBackend::SentenceVector), then
 //     Gemm(output matrix, transB) / T -> Softmax.
-//   Output "probabilities" FLOAT [N, labels] in label order in both.
+//   Image MLP (`closedloop train image`): input "image" FLOAT [N, C, H, W], already
+//     normalized as the model's [image] config says; Flatten -> Gemm(W1, transB) ->
+//     Relu (also the output "embedding" [N, hidden], the penultimate layer) ->
+//     Gemm(W2, transB) -> Softmax.
+//   Output "probabilities" FLOAT [N, labels] in label order in all three.
 //
 // An MLP whose W1 is INT8 (MlpModel::Quantized) is written with W1 as an INT8
 // initializer cast to float in the graph and its per-row scales multiplied into
@@ -35,6 +39,15 @@ struct LinearHead {
   std::vector<float> weights;  // labels x dimension, row-major
 };
 
+struct ImageMlpHead {
+  int channels = 1, height = 0, width = 0;  // the input image
+  int hidden = 0, labels = 0;
+  std::vector<float> w1;  // hidden x (channels * height * width), row-major
+  std::vector<float> b1;  // hidden
+  std::vector<float> w2;  // labels x hidden, row-major
+  std::vector<float> b2;  // labels
+};
+
 struct OnnxExportInfo {
   std::string input;  // "features" or "sentence_vector"
   int64_t width = 0;  // D
@@ -45,6 +58,7 @@ struct OnnxExportInfo {
 
 StatusOr<OnnxExportInfo> ExportMlpToOnnx(const MlpModel& model, double temperature,
                                          const std::string& path);
+StatusOr<OnnxExportInfo> ExportImageMlpToOnnx(const ImageMlpHead& head, const std::string& path);
 StatusOr<OnnxExportInfo> ExportLinearToOnnx(const LinearHead& head, double temperature,
                                             const std::string& path);
 

@@ -6,6 +6,8 @@
 
 #include "core/json_writer.h"
 #include "core/sha256.h"
+#include "serving/image_input.h"
+#include "serving/image_predict.h"
 #include "serving/oos_score.h"
 
 namespace closedloop {
@@ -56,18 +58,46 @@ PredictApi::PredictApi(const ServingConfig& serving, const PredictionLogConfig& 
 }
 
 void PredictApi::Register(Router& router) {
-  router.Add(http::verb::post, "/v1/predict", [this](RequestContext& c) { Predict(c); });
+  const size_t limit = serving_.image_body_limit_bytes;
+  router.Add(
+      http::verb::post, "/v1/predict", [this](RequestContext& c) { Predict(c); }, BodyMedia::kJson,
+      limit);
+  router.Add(
+      http::verb::post, "/v1/inference", [this](RequestContext& c) { Inference(c); },
+      BodyMedia::kJson, limit);
+  router.Add(http::verb::get, "/health", [](RequestContext& c) { c.status = 200; });
   router.Add(http::verb::get, "/v1/predictions/{request_id}",
              [this](RequestContext& c) { GetPrediction(c); });
   router.Add(http::verb::get, "/v1/models", [this](RequestContext& c) { ListModels(c); });
 }
 
-void PredictApi::Predict(RequestContext& ctx) {
+StatusOr<std::string> PredictApi::DefaultModel() const {
+  std::vector<std::string> names, image_models;
+  for (const ModelState& s : models_.List()) {
+    if (!s.ready || std::find(names.begin(), names.end(), s.name) != names.end()) continue;
+    names.push_back(s.name);
+    auto mv = models_.Resolve(s.name, "");
+    if (mv.ok() && (*mv)->config.image) image_models.push_back(s.name);
+  }
+  if (names.size() == 1) return names.front();
+  if (image_models.size() == 1) return image_models.front();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return InvalidArgument("missing field 'model': " + std::to_string(names.size()) +
+                         " models are served (" + list + "), so name one");
+}
+
+void PredictApi::Serve(RequestContext& ctx, bool inference) {
   auto start = clock_.MonotonicNow();
-  auto parsed = ParsePredictRequest(ctx.request.body(), serving_.max_text_bytes);
+  auto parsed = ParsePredictRequest(ctx.request.body(), serving_.max_text_bytes, !inference);
   ctx.trace.Add("parse", start, clock_.MonotonicNow());
   if (!parsed.ok()) return ctx.Error(parsed.status());
   PredictRequest& req = *parsed;
+  if (req.model.empty()) {
+    auto name = DefaultModel();
+    if (!name.ok()) return ctx.Error(name.status());
+    req.model = std::move(name).value();
+  }
   RoutedVersion routed;
   if (splits_ != nullptr) {
     std::string_view key = ctx.request["X-Routing-Key"];
@@ -89,7 +119,21 @@ void PredictApi::Predict(RequestContext& ctx) {
                                      std::to_string(mv->config.max_text_bytes)));
   }
 
-  if (req.has_features) return PredictTabular(ctx, req, routed, start);
+  if (mv->config.image) {
+    if (!req.has_image) {
+      return ctx.Error(InvalidArgument("model '" + mv->name +
+                                       "' is an image model: send 'image' (an array " +
+                                       ExpectedImageShape(*mv->config.image) + ") or 'image_b64'"));
+    }
+    return PredictImage(ctx, req, std::move(routed), start, inference);
+  }
+  if (req.has_image) {
+    return ctx.Error(InvalidArgument(
+        "model '" + mv->name + "' (flavor '" + std::string(mv->backend->flavor()) + "') takes " +
+        (mv->backend->feature_names().empty() ? "'text'" : "'features'") +
+        ", not images (it has no [image] table in its config.toml)"));
+  }
+  if (req.has_features) return PredictTabular(ctx, req, routed, start, inference);
   auto compute_start = clock_.MonotonicNow();
   auto scores = mv->backend->PredictText(req.text, req.top_k > 0 ? req.top_k : mv->config.top_k);
   auto end = clock_.MonotonicNow();
@@ -124,6 +168,7 @@ void PredictApi::Predict(RequestContext& ctx) {
 
   JsonWriter w;
   BeginPrediction(w, rec);
+  if (inference) w.Key("prediction").String(rec.label);
   w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
   // The model's out-of-scope verdict (serving/oos_score.h), when it has a threshold.
   if (auto v = ConfiguredInScopeScore(*mv->backend, mv->config, req.text, scores->front().p);
@@ -164,7 +209,7 @@ void PredictApi::Predict(RequestContext& ctx) {
 
 void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
                                 const RoutedVersion& routed,
-                                std::chrono::steady_clock::time_point start) {
+                                std::chrono::steady_clock::time_point start, bool inference) {
   const ModelVersion& mv = *routed.version;
   const Backend& b = *mv.backend;
   const auto& names = b.feature_names();
@@ -233,6 +278,7 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
   if (!pred->scores.empty()) {
     rec.label = b.labels()[pred->scores.front().index];
     rec.confidence = pred->scores.front().p;
+    if (inference) w.Key("prediction").String(rec.label);
     w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
   } else {
     JsonWriter v(32);
@@ -259,6 +305,119 @@ void PredictApi::PredictTabular(RequestContext& ctx, PredictRequest& req,
     ctx.audit_input_sha256 = rec.input_sha256;
   }
   if (store_inputs_) rec.input_text = std::move(input).Take();
+  const auto log_start = clock_.MonotonicNow();
+  log_.Append(rec);
+  ctx.trace.Add("log", log_start, clock_.MonotonicNow());
+}
+
+struct PredictApi::ImageCall {
+  PreparedImage image;
+  RoutedVersion routed;
+  std::chrono::steady_clock::time_point start;
+  size_t top_k = 0;
+  bool inference = false;
+  bool batched = false;
+  BatchTiming timing;
+};
+
+void PredictApi::PredictImage(RequestContext& ctx, PredictRequest& req, RoutedVersion routed,
+                              std::chrono::steady_clock::time_point start, bool inference) {
+  const ModelVersion& mv = *routed.version;
+  const ImageConfig& ic = *mv.config.image;
+  const auto decode_start = clock_.MonotonicNow();
+  auto prepared = req.image_bytes.empty() ? PrepareImageArray(req.image, req.image_dims, ic)
+                                          : PrepareEncodedImage(req.image_bytes, ic);
+  ctx.trace.Add("preprocess", decode_start, clock_.MonotonicNow());
+  if (!prepared.ok()) return ctx.Error(prepared.status());
+  auto call = std::make_shared<ImageCall>();
+  call->image = std::move(prepared).value();
+  call->routed = std::move(routed);
+  call->start = start;
+  call->top_k = static_cast<size_t>(req.top_k > 0 ? req.top_k : mv.config.top_k);
+  call->inference = inference;
+  std::vector<Tensor> inputs;
+  inputs.push_back(ImageBatchTensor({&call->image}, ic, *mv.backend));
+  if (mv.batcher) {
+    if (auto deferred = ctx.Defer()) {
+      call->batched = true;
+      Status queued = mv.batcher->Submit(
+          std::move(inputs),
+          [this, call, deferred](StatusOr<std::vector<Tensor>> outputs) {
+            deferred->Finish([this, call, outputs = std::move(outputs)](RequestContext& c) {
+              c.trace.Add("queue", call->timing.enqueued, call->timing.started);
+              c.trace.Add("compute", call->timing.started, call->timing.finished);
+              FinishImage(c, *call, outputs);
+            });
+          },
+          &call->timing);
+      if (!queued.ok()) {
+        deferred->Finish([queued](RequestContext& c) {
+          c.Error(Unavailable(queued.message()));
+          c.headers.emplace_back("Retry-After", "1");
+        });
+      }
+      return;
+    }
+  }
+  call->timing.enqueued = call->timing.started = clock_.MonotonicNow();
+  auto outputs = mv.backend->Infer(inputs);
+  call->timing.finished = clock_.MonotonicNow();
+  ctx.trace.Add("compute", call->timing.started, call->timing.finished);
+  FinishImage(ctx, *call, std::move(outputs));
+}
+
+void PredictApi::FinishImage(RequestContext& ctx, ImageCall& call,
+                             StatusOr<std::vector<Tensor>> outputs) {
+  const ModelVersion& mv = *call.routed.version;
+  const Backend& b = *mv.backend;
+  const auto end = clock_.MonotonicNow();
+  const double latency_ms = std::chrono::duration<double, std::milli>(end - call.start).count();
+  StatusOr<ImageOutputs> read = outputs.ok() ? ReadImageOutputs(*outputs, *mv.config.image, b, 1)
+                                             : StatusOr<ImageOutputs>(outputs.status());
+  if (call.routed.split) {
+    call.routed.split->observer->OnServed(call.routed.arm, read.ok(), latency_ms);
+  }
+  if (!read.ok()) return ctx.Error(Internal(read.status().message()));
+  compute_seconds_->Labels({mv.name, mv.version_label})
+      .Observe(std::chrono::duration<double>(call.timing.finished - call.timing.started).count());
+  const std::vector<float>& probs = read->probabilities.front();
+  LabelScores scores = TopLabels(probs, call.top_k);
+  std::string top = TopKJson(b.labels(), scores, scores.size());
+
+  PredictionRecord rec;
+  rec.request_id = std::string(ctx.request_id);
+  rec.ts_ms = clock_.NowUnixMillis();
+  rec.model = mv.name;
+  rec.version = mv.version_label;
+  rec.input_sha256 = call.image.sha256;
+  rec.label = b.labels()[scores.front().index];
+  rec.confidence = scores.front().p;
+  rec.latency_ms = latency_ms;
+
+  JsonWriter w;
+  BeginPrediction(w, rec);
+  if (call.inference) w.Key("prediction").String(rec.label);
+  w.Key("label").String(rec.label).Key("confidence").Double(rec.confidence).Key("top_k").Raw(top);
+  w.Key("image")
+      .BeginObject()
+      .Key("sha256")
+      .String(call.image.sha256)
+      .Key("brightness")
+      .Double(call.image.stats.brightness)
+      .Key("contrast")
+      .Double(call.image.stats.contrast)
+      .EndObject();
+  w.Key("latency_ms").Double(rec.latency_ms).EndObject();
+  ctx.Json(200, std::move(w).Take());
+  rec.top_k_json = std::move(top);
+  if (ctx.audited) {
+    ctx.audit_label = rec.label;
+    ctx.audit_input_sha256 = rec.input_sha256;
+  }
+  if (store_inputs_) {
+    rec.input_text =
+        ImageRecordJson(call.image, read->embeddings.empty() ? nullptr : &read->embeddings.front());
+  }
   const auto log_start = clock_.MonotonicNow();
   log_.Append(rec);
   ctx.trace.Add("log", log_start, clock_.MonotonicNow());

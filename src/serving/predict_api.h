@@ -1,5 +1,10 @@
 // PredictApi: the HTTP routes of the serving component.
-//   POST /v1/predict                     classify text with a model (name, name@alias, version)
+//   POST /v1/predict                     classify text, a feature row or an image with a
+//                                        model (name, name@alias, version)
+//   POST /v1/inference                   the same, answered with "prediction" (the label)
+//                                        too; "model" may be left out when one model (or
+//                                        one image model) is served
+//   GET  /health                         liveness, as GET /v2/health/live
 //   GET  /v1/predictions/{request_id}    the stored record of one prediction
 //   GET  /v1/models                      every model version and whether it loaded
 //
@@ -31,13 +36,21 @@ class PredictApi {
              const Clock& clock, const TrafficSplits* splits = nullptr);
   void Register(Router& router);
 
-  void Predict(RequestContext& ctx);
+  void Predict(RequestContext& ctx) { Serve(ctx, false); }
+  void Inference(RequestContext& ctx) { Serve(ctx, true); }
   void GetPrediction(RequestContext& ctx);
   void ListModels(RequestContext& ctx);
 
  private:
+  struct ImageCall;
+  void Serve(RequestContext& ctx, bool inference);
+  // The model /v1/inference serves when the request names none.
+  StatusOr<std::string> DefaultModel() const;
   void PredictTabular(RequestContext& ctx, PredictRequest& req, const RoutedVersion& routed,
-                      std::chrono::steady_clock::time_point start);
+                      std::chrono::steady_clock::time_point start, bool inference);
+  void PredictImage(RequestContext& ctx, PredictRequest& req, RoutedVersion routed,
+                    std::chrono::steady_clock::time_point start, bool inference);
+  void FinishImage(RequestContext& ctx, ImageCall& call, StatusOr<std::vector<Tensor>> outputs);
   const ServingConfig serving_;
   const bool store_inputs_;
   ModelRepository& models_;

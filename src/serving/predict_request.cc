@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "core/base64.h"
+
 namespace closedloop {
 namespace {
 
@@ -35,9 +37,60 @@ std::string_view JsonTypeName(simdjson::dom::element_type t) {
   return "unknown";
 }
 
+// Flattens a nested array of numbers (at most 3 levels, every level rectangular,
+// numbers only at the innermost level) into `values`, recording each level's size
+// in `dims` on its first visit; `leaf_depth` is the level of the numbers (-1 until
+// the first one is seen).
+Status FlattenImage(simdjson::dom::element e, size_t depth, std::vector<int64_t>& dims,
+                    int& leaf_depth, std::vector<float>& values) {
+  simdjson::dom::array arr;
+  if (e.get(arr)) {
+    return InvalidArgument("field 'image' must be a nested array of numbers ([H][W][C])");
+  }
+  if (depth >= 3) return InvalidArgument("field 'image' is nested deeper than [H][W][C]");
+  if (leaf_depth >= 0 && static_cast<int>(depth) > leaf_depth) {
+    return InvalidArgument("field 'image' mixes numbers and arrays at one level");
+  }
+  const int64_t n = static_cast<int64_t>(arr.size());
+  if (n == 0) return InvalidArgument("field 'image' has an empty dimension");
+  if (dims.size() == depth) {
+    dims.push_back(n);
+  } else if (dims[depth] != n) {
+    return InvalidArgument("field 'image' is not rectangular: dimension " + std::to_string(depth) +
+                           " has both " + std::to_string(dims[depth]) + " and " +
+                           std::to_string(n) + " elements");
+  }
+  for (auto child : arr) {
+    if (child.is_array()) {
+      RETURN_IF_ERROR(FlattenImage(child, depth + 1, dims, leaf_depth, values));
+      continue;
+    }
+    if (leaf_depth < 0) leaf_depth = static_cast<int>(depth);
+    if (leaf_depth != static_cast<int>(depth) || dims.size() != depth + 1) {
+      return InvalidArgument("field 'image' mixes numbers and arrays at one level");
+    }
+    double v = 0;
+    if (child.is_int64()) {
+      v = static_cast<double>(child.get_int64().value_unsafe());
+    } else if (child.get(v)) {
+      return InvalidArgument("field 'image' holds " + std::string(JsonTypeName(child.type())) +
+                             " at element " + std::to_string(values.size()) +
+                             "; every pixel must be a number");
+    }
+    const float f = static_cast<float>(v);
+    if (!std::isfinite(f)) {
+      return InvalidArgument("field 'image' element " + std::to_string(values.size()) +
+                             " is not a finite FP32 number");
+    }
+    values.push_back(f);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
-StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_text_bytes) {
+StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_text_bytes,
+                                             bool require_model) {
   if (IsBlank(body)) return InvalidArgument("request body is empty; expected a JSON object");
   thread_local simdjson::dom::parser parser;
   thread_local std::string padded;
@@ -111,6 +164,31 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
         req.features.emplace_back(std::string(f.key), v);
       }
       req.has_features = true;
+    } else if (key == "image") {
+      if (req.has_image) return InvalidArgument("give either 'image' or 'image_b64', not both");
+      int leaf_depth = -1;
+      RETURN_IF_ERROR(FlattenImage(value, 0, req.image_dims, leaf_depth, req.image));
+      if (req.image_dims.size() < 2) {
+        return InvalidArgument("field 'image' must have 2 or 3 dimensions ([H][W][C])");
+      }
+      req.has_image = true;
+    } else if (key == "image_b64") {
+      if (req.has_image) return InvalidArgument("give either 'image' or 'image_b64', not both");
+      std::string_view s;
+      if (value.get(s)) return InvalidArgument("field 'image_b64' must be a base64 string");
+      if (s.starts_with("data:")) {  // data:image/png;base64,....
+        size_t comma = s.find(',');
+        if (comma == std::string_view::npos ||
+            s.substr(0, comma).find(";base64") == std::string_view::npos) {
+          return InvalidArgument("field 'image_b64' is a data: URL without ';base64,'");
+        }
+        s.remove_prefix(comma + 1);
+      }
+      auto bytes = Base64Decode(s);
+      if (!bytes.ok()) return InvalidArgument("field 'image_b64': " + bytes.status().message());
+      if (bytes->empty()) return InvalidArgument("field 'image_b64' must not be empty");
+      req.image_bytes = std::move(bytes).value();
+      req.has_image = true;
     } else if (key == "explain") {
       if (value.get(req.explain)) return InvalidArgument("field 'explain' must be a boolean");
     } else if (key == "uncertainty") {
@@ -126,14 +204,17 @@ StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_t
     } else {
       return InvalidArgument(
           "unknown field '" + std::string(key) +
-          "' (expected: model, version, text, features, explain, uncertainty, top_k)");
+          "' (expected: model, version, text, features, image, image_b64, explain, "
+          "uncertainty, top_k)");
     }
   }
-  if (!has_model) return InvalidArgument("missing field 'model'");
-  if (has_text && req.has_features) {
-    return InvalidArgument("give either 'text' or 'features', not both");
+  if (!has_model && require_model) return InvalidArgument("missing field 'model'");
+  if (int(has_text) + int(req.has_features) + int(req.has_image) > 1) {
+    return InvalidArgument("give one of 'text', 'features' or 'image', not several");
   }
-  if (!has_text && !req.has_features) return InvalidArgument("missing field 'text'");
+  if (!has_text && !req.has_features && !req.has_image) {
+    return InvalidArgument("missing field 'text' (or 'features', 'image', 'image_b64')");
+  }
   return req;
 }
 

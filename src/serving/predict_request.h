@@ -4,6 +4,9 @@
 //    "features": {"amount": 12.5, "age": null, "plan": "pro"}
 //                                               (tabular models; null = missing;
 //                                                strings for categorical features)
+//    "image": [[[r, g, b], ...], ...]           (image models: [H][W][C], or [C][H][W]
+//                                                when the model's config says so), or
+//    "image_b64": "iVBORw0..."                  (a base64 PNG or JPEG; a data: URL too)
 //    "explain"?: bool                           (tabular: per-feature contributions)
 //    "uncertainty"?: bool                       (mlp text models: MC-dropout / ensemble)}
 // Every error is InvalidArgument with a message that names the field. The parser
@@ -27,11 +30,18 @@ struct PredictRequest {
   bool has_features = false;
   std::vector<std::pair<std::string, double>> features;  // NaN: given as null (missing)
   std::vector<std::pair<std::string, std::string>> category_features;  // given as strings
+  bool has_image = false;
+  std::vector<float> image;         // "image": every value, row-major as nested
+  std::vector<int64_t> image_dims;  // the nesting's sizes, outermost first (2 or 3 of them)
+  std::string image_bytes;          // "image_b64", decoded: the encoded file
   bool explain = false;
   bool uncertainty = false;
   int top_k = 0;  // 0: the model's configured top_k
 };
 
-StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_text_bytes);
+// `require_model` = false (POST /v1/inference): "model" may be left out; the
+// caller then picks the served model.
+StatusOr<PredictRequest> ParsePredictRequest(std::string_view body, size_t max_text_bytes,
+                                             bool require_model = true);
 
 }  // namespace closedloop

@@ -19,6 +19,8 @@ constexpr const char* kArtifactConfig = R"(
 [server]
 body_limit_bytes = 65536
 upload_limit_bytes = 200000
+[serving]
+image_body_limit_bytes = 0
 )";
 const std::vector<std::pair<std::string, std::string>> kOctets = {
     {"Content-Type", "application/octet-stream"}};

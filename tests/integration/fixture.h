@@ -22,6 +22,7 @@ body_timeout_ms = 1000
 drain_timeout_ms = 5000
 [serving]
 max_text_bytes = 2000
+image_body_limit_bytes = 0
 )";
 
 class ServerFixture : public ::testing::Test {

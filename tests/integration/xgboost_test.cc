@@ -69,7 +69,7 @@ TEST_F(XGBoostServingTest, BadTabularInput) {
       {R"({"model":"support-intent","features":{"a":1}})",
        "models of flavor 'fasttext' do not take 'features'"},
       {R"({"model":"fraud","features":{"amount":1},"text":"x"})",
-       "give either 'text' or 'features', not both"},
+       "give one of 'text', 'features' or 'image', not several"},
       {R"({"model":"fraud","features":{"amount":1},"explain":"yes"})",
        "field 'explain' must be a boolean"},
       {R"({"model":"fraud","features":{"amount":1e999}})", "malformed JSON"},

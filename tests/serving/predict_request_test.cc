@@ -35,7 +35,8 @@ TEST(PredictRequestTest, ErrorsNameTheField) {
   EXPECT_NE(Error("[1,2]").find("must be a JSON object, not an array"), std::string::npos);
   EXPECT_NE(Error("\"str\"").find("not a string"), std::string::npos);
   EXPECT_EQ(Error(R"({"text":"x"})"), "missing field 'model'");
-  EXPECT_EQ(Error(R"({"model":"m"})"), "missing field 'text'");
+  EXPECT_EQ(Error(R"({"model":"m"})"),
+            "missing field 'text' (or 'features', 'image', 'image_b64')");
   EXPECT_EQ(Error(R"({"model":5,"text":"x"})"), "field 'model' must be a string");
   EXPECT_EQ(Error(R"({"model":"","text":"x"})"), "field 'model' must not be empty");
   EXPECT_EQ(Error(R"({"model":"m","text":123})"), "field 'text' must be a string, not a number");

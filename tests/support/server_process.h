@@ -21,6 +21,7 @@ class ServerProcess {
   // Waits for the ready line; false if the process exited or the deadline passed.
   bool WaitReady(std::chrono::milliseconds deadline = std::chrono::seconds(60));
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   void Signal(int sig);
   // The exit code, or nullopt if it has not exited within the deadline (or was signalled).
   std::optional<int> WaitExit(std::chrono::milliseconds deadline);
