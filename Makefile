@@ -29,6 +29,7 @@ bench: build
 	scripts/install-deps --bench
 	bench/run.sh $(BUILD_DIR)
 	bench/onnx_bench.sh $(BUILD_DIR)
+	bench/image_bench.sh $(BUILD_DIR)
 	bench/tracking_bench.sh $(BUILD_DIR)
 	bench/feedback_bench.sh $(BUILD_DIR)
 	bench/drift_bench.sh $(BUILD_DIR)
