@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "core/logging.h"
+#include "learn/image_trainer.h"
 #include "learn/register_training.h"
 #include "learn/text_trainer.h"
+#include "learn/training_run_log.h"
 
 namespace closedloop {
 namespace fs = std::filesystem;
@@ -95,6 +97,40 @@ StatusOr<std::vector<DemoModel>> EnsureDemoModels(ModelRegistry& registry, Track
         .Kv("run_id", registered->run_id);
     m.trained = true;
     out.push_back(m);
+  }
+  // The image model: digits from the 8x8 digits file of Debian's python3-sklearn
+  // (E. Alpaydin and C. Kaynak, UCI Optical Recognition of Handwritten Digits),
+  // when the package is installed; the demo runs without it otherwise.
+  const std::string digits = kDigitsFile;
+  if (!registry.GetRegisteredModel("digit-images").ok() &&
+      !fs::exists(fs::path(registry.repository()) / "digit-images", ec) && fs::exists(digits, ec)) {
+    ImageTrainOptions o;
+    o.input = digits;
+    o.pixel_max = 16;
+    o.epochs = 40;
+    o.seed = 3;
+    o.output_dir = data_dir + "/staging/digit-images-" + std::to_string(getpid());
+    o.overwrite = true;
+    LogInfo("training a demo model").Kv("model", "digit-images").Kv("data", digits);
+    auto result = TrainImageClassifier(o);
+    if (!result.ok()) return result.status().WithContext("training the demo model digit-images");
+    auto registered = LogAndRegister(
+        runs, registry, "digit-images", o.output_dir, ImageRunRecord(o, *result),
+        "Reads a handwritten digit from an 8x8 grey image (POST /v1/inference with an "
+        "[8][8][1] pixel array or a PNG/JPEG).",
+        "champion", SystemClock::Get());
+    fs::remove_all(o.output_dir, ec);
+    if (!registered.ok()) {
+      return registered.status().WithContext("registering the demo model digit-images");
+    }
+    LogInfo("demo model ready")
+        .Kv("model", "digit-images")
+        .Kv("version", registered->version.version)
+        .Kv("test_accuracy", result->test ? result->test->accuracy : -1)
+        .Kv("train_seconds", result->train_seconds);
+    out.push_back({"digit-images", true});
+  } else if (fs::exists(fs::path(registry.repository()) / "digit-images", ec)) {
+    out.push_back({"digit-images", false});
   }
   fs::remove(data_dir + "/staging", ec);  // only when empty
   return out;

@@ -1,5 +1,7 @@
 #include "learn/labeling_selector.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <future>
 #include <random>
@@ -9,6 +11,7 @@
 #include "core/json_writer.h"
 #include "core/logging.h"
 #include "learn/batch_selection.h"
+#include "serving/image_input.h"
 
 namespace closedloop {
 
@@ -17,8 +20,28 @@ namespace {
 constexpr int kSuggestions = 5;
 
 struct Candidate {
-  std::string request_id, text, predicted;
+  std::string request_id, text, predicted, top_k_json;
 };
+
+// An image model's distribution as it was served: the logged top-k (the image
+// itself is not kept, only its record and thumbnail), the other labels at 0.
+StatusOr<std::vector<float>> LoggedDistribution(std::string_view top_k_json,
+                                                const std::vector<std::string>& labels) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::array arr;
+  if (parser.parse(top_k_json.data(), top_k_json.size()).get(arr)) {
+    return InvalidArgument("the logged top_k is not a JSON array");
+  }
+  std::vector<float> p(labels.size(), 0.0f);
+  for (auto e : arr) {
+    std::string_view label;
+    double q;
+    if (e["label"].get(label) || e["p"].get(q)) continue;
+    auto it = std::find(labels.begin(), labels.end(), label);
+    if (it != labels.end()) p[static_cast<size_t>(it - labels.begin())] = static_cast<float>(q);
+  }
+  return p;
+}
 
 // The distribution of `backend` over `labels` (another version's labels mapped by name).
 StatusOr<std::vector<float>> Distribution(const Backend& backend, std::string_view text,
@@ -163,12 +186,13 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
   RETURN_IF_ERROR(log_.Read([&](SqliteDb& db) -> Status {
     ASSIGN_OR_RETURN(last_hour, CountSelectedSince(db, req.model, now - 3600 * 1000));
     ASSIGN_OR_RETURN(last_day, CountSelectedSince(db, req.model, now - 24 * 3600 * 1000));
-    ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT p.request_id, p.input_text, p.label, "
-                                        "p.input_sha256 FROM predictions p WHERE p.model = ? AND "
-                                        "p.input_text IS NOT NULL AND COALESCE(p.action, '') != "
-                                        "'escalate' AND NOT EXISTS (SELECT 1 FROM labeling_tasks "
-                                        "t WHERE t.request_id = p.request_id) ORDER BY "
-                                        "p.request_id DESC LIMIT ?"));
+    ASSIGN_OR_RETURN(auto q,
+                     db.Prepare("SELECT p.request_id, p.input_text, p.label, "
+                                "p.input_sha256, p.top_k FROM predictions p WHERE p.model = ? AND "
+                                "p.input_text IS NOT NULL AND COALESCE(p.action, '') != "
+                                "'escalate' AND NOT EXISTS (SELECT 1 FROM labeling_tasks "
+                                "t WHERE t.request_id = p.request_id) ORDER BY "
+                                "p.request_id DESC LIMIT ?"));
     q.BindText(1, req.model);
     q.BindInt(2, config_.candidate_window);
     std::set<std::string> seen;
@@ -176,7 +200,7 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       if (!seen.insert(q.ColumnText(3)).second) continue;  // one task per distinct text
-      candidates.push_back({q.ColumnText(0), q.ColumnText(1), q.ColumnText(2)});
+      candidates.push_back({q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnText(4)});
     }
     return OkStatus();
   }));
@@ -213,8 +237,10 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
   std::vector<std::vector<float>> distributions;
   std::vector<bool> hard;
   std::vector<Candidate> kept;
+  const bool image = mv->config.image.has_value();
   for (Candidate& c : candidates) {
-    auto p = Distribution(backend, c.text, labels);
+    auto p =
+        image ? LoggedDistribution(c.top_k_json, labels) : Distribution(backend, c.text, labels);
     if (!p.ok()) continue;  // e.g. no known words: nothing a label would teach this model
     std::vector<std::vector<float>> members;
     if (options.strategy == SelectionStrategy::kQbc) {
@@ -239,7 +265,8 @@ StatusOr<SelectionSummary> LabelingSelector::Select(const SelectionRequest& req)
     SelectionCandidate sc;
     sc.score = score;
     if (options.diversity) {
-      if (auto v = backend.SentenceVector(c.text); v.ok()) sc.embedding = std::move(v).value();
+      auto v = image ? LoggedImageEmbedding(c.text) : backend.SentenceVector(c.text);
+      if (v.ok()) sc.embedding = std::move(v).value();
     }
     pool.push_back(std::move(sc));
     distributions.push_back(std::move(p).value());

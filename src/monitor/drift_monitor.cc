@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "monitor/drift_stats.h"
 #include "monitor/reference_profile.h"
+#include "serving/image_input.h"
 
 namespace closedloop {
 
@@ -182,20 +183,6 @@ void FeatureSignals(const ReferenceProfile& ref, const ModelVersion& mv,
   }
 }
 
-// The "embedding" array of a logged image input (serving/image_input.h).
-StatusOr<std::vector<float>> LoggedEmbedding(const std::string& input) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::array arr;
-  if (parser.parse(input)["embedding"].get(arr)) return NotFound("no embedding logged");
-  std::vector<float> v;
-  for (auto e : arr) {
-    double d;
-    if (e.get(d)) return InvalidArgument("a logged embedding holds a non-number");
-    v.push_back(static_cast<float>(d));
-  }
-  return v;
-}
-
 // Dataset drift as Evidently defines it: at least half of the features drifted.
 DriftSignal DatasetDrift(const std::vector<DriftSignal>& signals) {
   int64_t features = 0, drifted = 0;
@@ -314,7 +301,7 @@ StatusOr<ModelDriftReport> DriftMonitor::Evaluate(const std::string& model, int6
         for (const auto& t : w.texts) {
           if (static_cast<int64_t>(vectors.size()) < config_.max_vectors) {
             // An image's embedding is the penultimate layer the server logged with it.
-            auto v = image ? LoggedEmbedding(t) : champion->backend->SentenceVector(t);
+            auto v = image ? LoggedImageEmbedding(t) : champion->backend->SentenceVector(t);
             if (v.ok()) vectors.push_back(std::move(v).value());
           }
           if (image) continue;

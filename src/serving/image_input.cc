@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <simdjson.h>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -281,6 +283,24 @@ std::string ImageRecordJson(const PreparedImage& p, const std::vector<float>* em
   }
   w.EndObject();
   return std::move(w).Take();
+}
+
+StatusOr<std::vector<float>> LoggedImageEmbedding(std::string_view record) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(record.data(), record.size()).get(doc)) {
+    return InvalidArgument("not a logged image record");
+  }
+  simdjson::dom::array arr;
+  if (doc["embedding"].get(arr)) return NotFound("no embedding logged");
+  std::vector<float> v;
+  v.reserve(arr.size());
+  for (auto e : arr) {
+    double d;
+    if (e.get(d)) return InvalidArgument("a logged embedding holds a non-number");
+    v.push_back(static_cast<float>(d));
+  }
+  return v;
 }
 
 }  // namespace closedloop

@@ -74,4 +74,8 @@ PreparedImage DescribeImageTensorRow(const float* values, const ImageConfig& c);
 // brightness and contrast are top-level numbers so drift tests them like features.
 std::string ImageRecordJson(const PreparedImage& p, const std::vector<float>* embedding);
 
+// The "embedding" of a logged image record (ImageRecordJson); NotFound when the
+// record has none, InvalidArgument when `record` is not one.
+StatusOr<std::vector<float>> LoggedImageEmbedding(std::string_view record);
+
 }  // namespace closedloop

@@ -197,6 +197,29 @@ TEST_F(ImageTest, TrainsDigitsAndServesArraysAndPngsWithFeedbackAndDrift) {
   }
   EXPECT_TRUE(brightness_drifted) << drift.body;
 
+  // Labeling works on image predictions: selected by margin over the logged top-k,
+  // shown with the image record (its thumbnail), answered like a text task.
+  auto sel = Post("/v1/labeling/select", R"({"model":"digits","strategy":"margin","batch":5})");
+  ASSERT_EQ(sel.status, 200) << sel.body;
+  auto sj = ParseJson(sel.body);
+  simdjson::dom::array tasks;
+  ASSERT_FALSE(sj->root["tasks"].get(tasks)) << sel.body;
+  EXPECT_EQ(tasks.size(), 5u) << sel.body;
+  auto queue = Fetch(port_, "GET", "/v1/labeling/queue?model=digits&limit=1");
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  auto qj = ParseJson(queue.body);
+  auto task = qj->root["tasks"].at(0);
+  std::string_view task_text, task_id;
+  ASSERT_FALSE(task["text"].get(task_text)) << queue.body;
+  ASSERT_FALSE(task["task_id"].get(task_id)) << queue.body;
+  EXPECT_NE(task_text.find("\"thumbnail_png\":\"iVBOR"), std::string::npos) << queue.body;
+  simdjson::dom::array suggestions;
+  ASSERT_FALSE(task["suggestions"].get(suggestions));
+  EXPECT_GE(suggestions.size(), 2u) << queue.body;
+  auto answer =
+      Post("/v1/labeling/tasks/" + std::string(task_id) + "/annotations", R"({"label":"7"})");
+  EXPECT_EQ(answer.status, 201) << answer.body;
+
   EXPECT_EQ(Fetch(port_, "GET", "/health").status, 200);
 }
 

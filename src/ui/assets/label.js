@@ -18,6 +18,33 @@
 
   const api = cl.api;  // console.js: session cookie, CSRF header, 401 → login
 
+  // A task's input: the text, or for an image model the logged record's thumbnail.
+  function showInput(box, text) {
+    box.textContent = '';
+    let record = null;
+    if (text.startsWith('{"image":')) {
+      try { record = JSON.parse(text); } catch (e) { record = null; }
+    }
+    const image = record && record.image;
+    if (!image || typeof image.thumbnail_png !== 'string') {
+      box.textContent = text;
+      return;
+    }
+    const img = document.createElement('img');
+    img.className = 'task-image';
+    img.width = 192;
+    img.height = Math.max(1, Math.round(192 * (image.height || 1) / (image.width || 1)));
+    img.alt = 'image ' + String(image.sha256 || '').slice(0, 12);
+    img.src = 'data:image/png;base64,' + image.thumbnail_png;
+    box.appendChild(img);
+    const caption = document.createElement('div');
+    caption.className = 'task-image-caption';
+    caption.textContent = image.width + '×' + image.height + ' ' + image.format +
+      ', brightness ' + Number(record.brightness).toFixed(2) +
+      ', contrast ' + Number(record.contrast).toFixed(2);
+    box.appendChild(caption);
+  }
+
   function say(text, kind) {
     $('status').className = 'status' + (kind ? ' ' + kind : '');
     $('status').textContent = text;
@@ -89,7 +116,7 @@
       return;
     }
     $('task-meta').textContent = 'Task ' + current.task_id;
-    $('task-text').textContent = current.text;
+    showInput($('task-text'), current.text);
     current.suggestions.slice(0, 5).forEach((s, i) => {
       $('suggestions').appendChild(labelRow(s.label, String(i + 1), s.p));
     });
